@@ -1,0 +1,17 @@
+# eastwatch image for docker-compose.yml: Node 20, built once, `eastwatch` as the entrypoint.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/scripts ./scripts
+COPY package.json ./
+USER node
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["start"]

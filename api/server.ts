@@ -1,0 +1,12 @@
+/** The HTTP server of an eastwatch process: fastify, one plugin per route group. */
+import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from '../core/config';
+import type { Logger } from '../core/log';
+import { HealthCheck, healthRoutes } from './health';
+
+export async function startHttp(cfg: Config, log: Logger, checks: Record<string, HealthCheck>): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: log.child({ stage: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  await app.register(healthRoutes, { checks });
+  await app.listen({ host: cfg.http.host, port: cfg.http.port });
+  return app;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/** The eastwatch command line: one binary, a subcommand per role or operator task. */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, envMarkdown, loadConfig, redacted } from '../core/config';
+import { columnsMarkdown } from '../core/columns';
+import { FlowSchema } from '../core/flow';
+import { createLogger } from '../core/log';
+import { openStore } from '../core/clickhouse';
+import { migrate } from '../core/migrations';
+import { ROLES, Role, startPipeline } from '../core/pipeline';
+import { runDemo } from './demo';
+import { produceSynthetic } from './produce';
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+
+const roleList = (v: string): Role[] => {
+  const roles = v.split(',').map((s) => s.trim());
+  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new InvalidArgumentError(`unknown role ${r}; roles: ${ROLES.join(', ')}`);
+  return roles as Role[];
+};
+
+function config(opts: { config?: string }) {
+  return loadConfig(process.env, opts.config ?? process.env.EASTWATCH_CONFIG);
+}
+
+const program = new Command('eastwatch')
+  .description('Watch the east-west traffic of an AI cluster: flows in, Kafka, ClickHouse, detectors, alerts.')
+  .option('-c, --config <file>', 'YAML config file (also EASTWATCH_CONFIG); env vars override it')
+  .showHelpAfterError();
+
+program.command('start')
+  .description('run every role in one process (bundled Kafka broker when KAFKA_BROKERS is unset) until SIGTERM')
+  .option('--roles <list>', `comma-separated roles to run: ${ROLES.join(', ')}`, roleList, [...ROLES])
+  .action(async (opts: { roles: Role[] }) => {
+    const cfg = config(program.opts());
+    const log = createLogger(cfg.logLevel);
+    log.info({ config: redacted(cfg), roles: opts.roles }, 'starting');
+    const pipeline = await startPipeline(cfg, log, opts.roles);
+    log.info({ httpPort: pipeline.httpPort }, 'eastwatch running');
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'draining and stopping');
+      await pipeline.stop();
+      log.info('stopped');
+      log.flush();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program.command('demo')
+  .description('the main job on one machine: bundled Kafka and chDB, a synthetic 64-node cluster, and what eastwatch found')
+  .option('--flows <n>', 'flows to generate', positiveInt, 200_000)
+  .action(async (opts: { flows: number }) => {
+    const cfg = config(program.opts());
+    await runDemo(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts.flows);
+  });
+
+program.command('migrate')
+  .description('apply ClickHouse migrations (also done on start)')
+  .action(async () => {
+    const cfg = config(program.opts());
+    const log = createLogger(cfg.logLevel);
+    const store = openStore(cfg);
+    try {
+      console.log(JSON.stringify(await migrate(store, cfg, log)));
+    } finally {
+      await store.close();
+    }
+  });
+
+program.command('produce')
+  .description('produce synthetic cluster flows to the flows topic (tests, benchmarks, demos)')
+  .option('--flows <n>', 'flows to produce', positiveInt, 100_000)
+  .option('--seed <n>', 'generator seed', positiveInt, 42)
+  .action(async (opts: { flows: number; seed: number }) => {
+    const cfg = config(program.opts());
+    const log = createLogger(cfg.logLevel);
+    console.log(JSON.stringify(await produceSynthetic(cfg, log, opts.flows, opts.seed)));
+  });
+
+program.command('query')
+  .description('run a read-only SQL query against eastwatch\'s ClickHouse and print JSON lines')
+  .argument('<sql>', 'SELECT statement; tables live in database CLICKHOUSE_DATABASE (default eastwatch)')
+  .action(async (sql: string) => {
+    const cfg = config(program.opts());
+    const store = openStore(cfg);
+    try {
+      const rs = await store.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { readonly: '1' } });
+      for (const row of await rs.json()) console.log(JSON.stringify(row));
+    } finally {
+      await store.close();
+    }
+  });
+
+program.command('config')
+  .description('print the effective configuration (secrets redacted), or the environment variables')
+  .option('--env', 'print the environment variables as a markdown table')
+  .action((opts: { env?: boolean }) => {
+    if (opts.env) console.log(envMarkdown());
+    else console.log(JSON.stringify(redacted(config(program.opts())), null, 2));
+  });
+
+program.command('schema')
+  .description('print the flows table columns, derived from the Flow schema, as a markdown table')
+  .action(() => console.log(columnsMarkdown(FlowSchema)));
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError) console.error(`eastwatch: ${e.message}`);
+  else console.error('eastwatch:', e);
+  process.exit(e instanceof ConfigError ? 2 : 1);
+});

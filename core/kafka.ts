@@ -1,0 +1,120 @@
+/**
+ * Kafka plumbing shared by every stage: the client (TLS/SASL from config), the LZ4 codec, topic layout.
+ */
+import { readFileSync } from 'node:fs';
+import { CompressionCodecs, CompressionTypes, Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
+import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { Config, topics } from './config';
+import type { Logger } from './log';
+
+/**
+ * kafkajs ships gzip only. LZ4 (frame format, which Kafka's v2 record batches use) comes from lz4-napi, a
+ * prebuilt Rust binding; kafkajs-lz4 needs a node-gyp build of an unmaintained native module.
+ */
+CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  compress: async (encoder: { buffer: Buffer }) => compressFrameSync(encoder.buffer),
+  decompress: async (buffer: Buffer) => decompressFrameSync(buffer),
+});
+
+export const compressionOf = (cfg: Config): CompressionTypes =>
+  ({ lz4: CompressionTypes.LZ4, gzip: CompressionTypes.GZIP, none: CompressionTypes.None })[cfg.kafka.compression];
+
+export function brokersOf(cfg: Config): string[] {
+  return cfg.kafka.brokers.length > 0 ? cfg.kafka.brokers : [`127.0.0.1:${cfg.kafka.managedPort}`];
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(cfg: Config, log: Logger, clientId = cfg.kafka.clientId): Kafka {
+  const k = cfg.kafka;
+  const conf: KafkaConfig = {
+    clientId,
+    brokers: brokersOf(cfg),
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      log[levels[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+    },
+  };
+  if (k.ssl) {
+    conf.ssl = {
+      ...(k.sslCaFile ? { ca: [readFileSync(k.sslCaFile, 'utf8')] } : {}),
+      ...(k.sslCertFile ? { cert: readFileSync(k.sslCertFile, 'utf8') } : {}),
+      ...(k.sslKeyFile ? { key: readFileSync(k.sslKeyFile, 'utf8') } : {}),
+    };
+  }
+  if (k.saslMechanism) {
+    if (!k.saslUsername || k.saslPassword === undefined) {
+      throw new Error('kafka.saslMechanism is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing');
+    }
+    conf.sasl = { mechanism: k.saslMechanism, username: k.saslUsername, password: k.saslPassword } as SASLOptions;
+  }
+  return new Kafka(conf);
+}
+
+/**
+ * Topic layout. flows: partitioned by source address (see FlowProducer), the unit of scale-out for the writer
+ * and the streaming detectors. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
+ * by the source at fault so one node's alerts stay ordered.
+ */
+export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Promise<void> {
+  const t = topics(cfg);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const rf = cfg.kafka.replicationFactor;
+    const wanted = [
+      { topic: t.flows, numPartitions: cfg.kafka.partitions, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
+      { topic: t.deadLetter, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600e3) }] },
+      { topic: t.alerts, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600e3) }] },
+    ].filter((w) => !existing.has(w.topic));
+    if (wanted.length > 0) {
+      await admin.createTopics({ topics: wanted, waitForLeaders: true });
+      log.info({ topics: wanted.map((w) => w.topic) }, 'created topics');
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Messages in a topic and how many of them a consumer group has committed, summed over partitions. */
+export async function groupProgress(kafka: Kafka, topic: string, groupId: string): Promise<{ end: number; committed: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return {
+      end: ends.reduce((s, p) => s + Number(p.high), 0),
+      committed: (committed?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Resolves once the group has committed everything the topic held when called. */
+export async function waitCaughtUp(kafka: Kafka, topic: string, groupId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let target = -1;
+  for (;;) {
+    try {
+      const p = await groupProgress(kafka, topic, groupId);
+      if (target < 0) target = p.end;
+      if (p.committed >= target) return;
+    } catch (e) {
+      if (!(e as { retriable?: boolean }).retriable) throw e; // the coordinator is loading or moving
+    }
+    if (Date.now() > deadline) throw new Error(`consumer group ${groupId} did not catch up on ${topic} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

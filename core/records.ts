@@ -1,0 +1,61 @@
+/**
+ * The other stored records, in the same schema-as-code form as the Flow. Their tables exist from the first
+ * migration so every stage can rely on them; inventory, allocation and detector stages fill them.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { column } from './columns';
+
+const ip = () => z.string().refine((s) => isIP(s) !== 0, { message: 'not an IPv4 or IPv6 address' });
+const millis = () => z.number().int().min(0).max(8.64e15);
+
+/** One address of the fabric and who owns it: the inventory as enrichment reads it. */
+export const InventoryAddressSchema = z.strictObject({
+  address: column(ip(), 'IPv6', 'Address on one of the fabrics'),
+  node: column(z.string().min(1).max(253), 'LowCardinality(String)', 'Inventory node name'),
+  role: column(z.enum(['gpu', 'storage', 'proxy', 'control-plane', 'switch', 'dpu', 'service']), 'LowCardinality(String)', 'Role of the node'),
+  fabric: column(z.enum(['frontend', 'backend', 'oob']), 'LowCardinality(String)', 'Fabric the address is on'),
+  rail: column(z.number().int().min(0).max(255).optional(), 'Nullable(UInt8)', 'Back-end rail number'),
+  zone: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Zone the address belongs to'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type InventoryAddress = z.infer<typeof InventoryAddressSchema>;
+
+export const PATTERNS = ['ring', 'tree', 'all-to-all', 'data-parallel', 'tensor-parallel', 'pipeline-parallel', 'unknown'] as const;
+
+/** A node's (or pod's) membership in a job over a time range. */
+export const AllocationSchema = z.strictObject({
+  job_id: column(z.string().min(1).max(128), 'String', 'Scheduler job id (Slurm job id, Kubernetes job name)'),
+  node: column(z.string().min(1).max(253), 'LowCardinality(String)', 'Node allocated to the job'),
+  pod: column(z.string().max(253).optional(), 'String', 'Kubernetes pod, when the allocation is per pod'),
+  pod_ip: column(ip().optional(), 'Nullable(IPv6)', 'Pod address, when per pod'),
+  start: column(millis(), 'DateTime64(3)', 'Allocation start'),
+  end: column(millis().optional(), 'Nullable(DateTime64(3))', 'Allocation end; NULL while running'),
+  pattern: column(z.enum(PATTERNS), 'LowCardinality(String)', 'Expected collective communication pattern'),
+  source: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Where the allocation came from: slurm, kubernetes, cli, kafka'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type Allocation = z.infer<typeof AllocationSchema>;
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'false-positive'] as const;
+
+/** A detector's finding, with the flows that back it referenced in `evidence`. */
+export const AlertSchema = z.strictObject({
+  alert_id: column(z.uuid(), 'UUID', 'Alert id'),
+  time: column(millis(), 'DateTime64(3)', 'When the detector raised it'),
+  detector: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Detector that raised it'),
+  severity: column(z.enum(SEVERITIES), 'LowCardinality(String)', 'info, warning or critical'),
+  title: column(z.string().max(512), 'String', 'One-line summary for the SOC queue'),
+  src_addr: column(ip().optional(), 'Nullable(IPv6)', 'Source address at fault'),
+  dst_addr: column(ip().optional(), 'Nullable(IPv6)', 'Destination address involved'),
+  src_node: column(z.string().max(253).optional(), 'LowCardinality(String)', 'Source node'),
+  dst_node: column(z.string().max(253).optional(), 'LowCardinality(String)', 'Destination node'),
+  src_zone: column(z.string().max(64).optional(), 'LowCardinality(String)', 'Source zone'),
+  dst_zone: column(z.string().max(64).optional(), 'LowCardinality(String)', 'Destination zone'),
+  job_id: column(z.string().max(128).optional(), 'String', 'Job of the source at alert time'),
+  evidence: column(z.string().max(65536), 'String', 'JSON: the query window and flow keys that back the alert'),
+  status: column(z.enum(ALERT_STATUSES), 'LowCardinality(String)', 'Triage status'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type Alert = z.infer<typeof AlertSchema>;

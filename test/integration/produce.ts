@@ -1,0 +1,37 @@
+/** Produces test flows through the real FlowProducer into a test environment's flows topic. */
+import { loadConfig } from '../../core/config';
+import type { Flow } from '../../core/flow';
+import { FlowProducer } from '../../core/flow-producer';
+import { createKafka, ensureTopics } from '../../core/kafka';
+import { createLogger } from '../../core/log';
+import type { TestEnv } from '../helpers';
+
+export interface Totals {
+  flows: number;
+  bytes: number;
+  packets: number;
+}
+
+export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<Totals> {
+  const cfg = loadConfig(t.env);
+  const log = createLogger('error');
+  const kafka = createKafka(cfg, log);
+  await ensureTopics(kafka, cfg, log);
+  const producer = new FlowProducer(kafka, cfg, log);
+  await producer.connect(kafka);
+  const totals: Totals = { flows: 0, bytes: 0, packets: 0 };
+  for (const f of flows) {
+    producer.push(f);
+    totals.flows++;
+    totals.bytes += f.bytes ?? 0;
+    totals.packets += f.packets ?? 0;
+    if (producer.buffered > 50_000) await producer.flush();
+  }
+  await producer.close();
+  return totals;
+}
+
+export async function storedTotals(t: TestEnv, query: (t: TestEnv, sql: string) => Promise<Record<string, unknown>[]>): Promise<Totals> {
+  const [row] = await query(t, 'SELECT count() AS flows, sum(bytes) AS bytes, sum(packets) AS packets FROM eastwatch.flows');
+  return { flows: Number(row!.flows), bytes: Number(row!.bytes), packets: Number(row!.packets) };
+}

@@ -1,0 +1,62 @@
+/**
+ * `eastwatch start` as an operator runs it: it starts its own Kafka broker (no KAFKA_BROKERS), serves
+ * /healthz and /metrics, stores flows, and drains and exits 0 within 10 s of SIGTERM, taking the broker down.
+ */
+import { connect } from 'node:net';
+import { SyntheticCluster } from '../../ingest/synthetic';
+import { killChildren, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { produceFlows } from './produce';
+
+const MANAGED_PORT = 19192;
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function metricValue(port: number, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+describe('eastwatch start', () => {
+  let t: TestEnv;
+  afterAll(() => {
+    killChildren();
+    t?.cleanup();
+  });
+
+  it('comes up with its own broker, reports health and moving metrics, and drains on SIGTERM', async () => {
+    t = testEnv({ KAFKA_BROKERS: '', EASTWATCH_KAFKA_PORT: String(MANAGED_PORT) });
+    const app = spawnCli(t, ['start']);
+    const port = await app.httpPort();
+    expect(await portOpen(MANAGED_PORT)).toBe(true);
+
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', checks: { clickhouse: 'ok', writer: 'ok' } });
+
+    const written = 'eastwatch_records_out_total{stage="writer"}';
+    expect(await metricValue(port, written)).toBe(0);
+    const producerEnv = { ...t, env: { ...t.env, KAFKA_BROKERS: `127.0.0.1:${MANAGED_PORT}` } };
+    await produceFlows(producerEnv, new SyntheticCluster({ seed: 21 }).batch(20_000));
+    await waitFor(async () => ((await metricValue(port, written)) === 20_000 ? true : undefined), 60_000,
+      () => `writer counter stuck:\n${app.output().slice(-2000)}`);
+    expect(await metricValue(port, 'eastwatch_records_in_total{stage="writer",source="kafka"}')).toBe(20_000);
+    expect(await metricValue(port, 'eastwatch_clickhouse_insert_seconds_count{table="flows"}')).toBeGreaterThan(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^eastwatch_kafka_consumer_lag\{group="[^"]+",topic="[^"]+\.flows",partition="\d+"\} 0$/m);
+    expect(metrics).toMatch(/^eastwatch_process_resident_memory_bytes \d+/m);
+
+    const t0 = Date.now();
+    app.proc.kill('SIGTERM');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await portOpen(MANAGED_PORT)).toBe(false);
+    expect(app.output()).toMatch(/"msg":"stopped"/);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The writer on the real broker and embedded ClickHouse (chDB): every flow lands exactly once, through
+ * crashes at the worst moment and at random, and bad records go to the dead-letter topic with their reason.
+ */
+import { encodeFlows } from '../../core/codec';
+import { SyntheticCluster } from '../../ingest/synthetic';
+import { fullFlow } from '../fixtures';
+import { killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
+import { produceFlows, storedTotals } from './produce';
+
+const kafka = testKafka();
+
+async function drainWith(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}) {
+  const writer = spawnCli(t, ['start', '--roles', 'writer'], extraEnv);
+  const topic = `${t.prefix}.flows`;
+  await waitFor(async () => {
+    const o = await offsets(kafka, topic, t.group);
+    return o && o.end > 0 && o.committed === o.end ? true : undefined;
+  }, 180_000, () => `writer did not catch up:\n${writer.output().slice(-3000)}`);
+  writer.proc.kill('SIGTERM');
+  expect(await writer.exited).toEqual({ code: 0, signal: null });
+  return writer.output();
+}
+
+describe('writer', () => {
+  let t: TestEnv;
+  afterEach(() => {
+    killChildren();
+    t?.cleanup();
+  });
+
+  it('stores 100k flows produced to Kafka exactly, with matching byte and packet sums', async () => {
+    t = testEnv();
+    const sent = await produceFlows(t, new SyntheticCluster({ seed: 11 }).batch(100_000));
+    expect(sent.flows).toBe(100_000);
+    await drainWith(t);
+    expect(await storedTotals(t, query)).toEqual(sent);
+    // The materialized view kept the per-minute rollup in step (bytes there are scaled by sampling rate 1).
+    const [rollup] = await query(t, 'SELECT sum(flows) AS flows, sum(bytes) AS bytes FROM eastwatch.flows_1m');
+    expect(Number(rollup!.flows)).toBe(100_000);
+    expect(Number(rollup!.bytes)).toBe(sent.bytes);
+  });
+
+  it('neither loses nor duplicates flows when killed after an insert, before its commit, and at random', async () => {
+    t = testEnv({ EASTWATCH_WRITER_BATCH_ROWS: '4000' });
+    const sent = await produceFlows(t, new SyntheticCluster({ seed: 12 }).batch(100_000));
+    const topic = `${t.prefix}.flows`;
+
+    // 1. The failpoint SIGKILLs the writer right after its 3rd insert: rows stored, offsets not committed.
+    const first = spawnCli(t, ['start', '--roles', 'writer'], { EASTWATCH_FAILPOINT: 'writer-after-insert:3' });
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const afterCrash = await waitFor(() => offsets(kafka, topic, t.group), 30_000, () => 'offsets unavailable');
+    expect(afterCrash.committed).toBeLessThan(afterCrash.end);
+
+    // 2. A new writer replays the recorded ranges; SIGKILL it from outside while it is mid-stream.
+    const second = spawnCli(t, ['start', '--roles', 'writer']);
+    await waitFor(async () => {
+      const o = await offsets(kafka, topic, t.group);
+      return o && o.committed > afterCrash.committed && o.committed < o.end ? true : undefined;
+    }, 120_000, () => `second writer made no progress:\n${second.output().slice(-3000)}`);
+    second.proc.kill('SIGKILL');
+    expect((await second.exited).signal).toBe('SIGKILL');
+    expect(second.output()).toMatch(/replaying recorded insert ranges/);
+
+    // 3. A third writer finishes the topic.
+    await drainWith(t);
+    expect(await storedTotals(t, query)).toEqual(sent);
+    const [rollup] = await query(t, 'SELECT sum(flows) AS flows FROM eastwatch.flows_1m');
+    expect(Number(rollup!.flows)).toBe(100_000);
+  });
+
+  it('sends malformed records to the dead-letter topic with the reason and stores the rest', async () => {
+    t = testEnv();
+    const good = new SyntheticCluster({ seed: 13 }).batch(100);
+    await produceFlows(t, good); // creates the topics too
+    const badFlow = { ...fullFlow, src_addr: 'not-an-ip', protocol: 300 };
+    const mixed = encodeFlows([...good.slice(0, 9), badFlow as never]);
+    const truncated = encodeFlows(good.slice(0, 5)).subarray(0, 40);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: `${t.prefix}.flows`,
+      messages: [
+        { partition: 0, value: Buffer.from('{"src":"10.0.0.1"}') },
+        { partition: 0, value: truncated },
+        { partition: 0, value: mixed },
+      ],
+    });
+    await producer.disconnect();
+
+    await drainWith(t);
+    const [stored] = await query(t, 'SELECT count() AS n FROM eastwatch.flows');
+    expect(Number(stored!.n)).toBe(100 + 9);
+
+    const consumer = kafka.consumer({ groupId: `dlq-${t.prefix}` });
+    const dead: { reason: string; origin: string; stage: string; value: string }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${t.prefix}.dead-letter`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const h = (k: string) => String(message.headers?.[k] ?? '');
+        dead.push({ reason: h('reason'), origin: h('origin'), stage: h('stage'), value: message.value!.toString() });
+      },
+    });
+    await waitFor(() => (dead.length >= 3 ? true : undefined), 30_000, () => `dead letters: ${JSON.stringify(dead)}`);
+    await consumer.disconnect();
+    const reasons = dead.map((d) => d.reason).sort();
+    expect(reasons[0]).toMatch(/^invalid-flow: src_addr: not an IPv4 or IPv6 address; protocol: Too big: expected number to be <=255/);
+    expect(reasons[1]).toMatch(/^undecodable-message: bad magic 0x7b/);
+    expect(reasons[2]).toMatch(/^undecodable-message: undecodable Avro body/);
+    expect(dead.every((d) => d.stage === 'writer')).toBe(true);
+    const invalid = dead.find((d) => d.reason.startsWith('invalid-flow'))!;
+    expect(JSON.parse(invalid.value).src_addr).toBe('not-an-ip');
+    expect(invalid.origin).toMatch(new RegExp(`^${t.prefix}\\.flows/0/\\d+#9$`));
+  });
+});

@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import * as path from 'node:path';
+import { kafkaScript, ROOT, TEST_KAFKA_PORT } from './broker';
+
+const serving = (port: number) => new Promise<boolean>((resolve) => {
+  const s = connect({ host: '127.0.0.1', port });
+  s.once('connect', () => (s.destroy(), resolve(true)));
+  s.once('error', () => resolve(false));
+});
+
+export default async function globalSetup(): Promise<void> {
+  if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
+    throw new Error('dist/ is missing: run the tests with `npm test`, which builds first');
+  }
+  if (!process.env.KAFKA_BROKERS) {
+    // Another test run may already have the broker up: use it, and leave stopping it to that run.
+    if (!(await serving(TEST_KAFKA_PORT))) {
+      kafkaScript('start');
+      process.env.EASTWATCH_TEST_OWNS_BROKER = '1';
+    }
+    process.env.KAFKA_BROKERS = `127.0.0.1:${TEST_KAFKA_PORT}`;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The writer: a Kafka consumer group that inserts flows into ClickHouse and commits offsets only after the
+ * insert succeeded.
+ *
+ * Exactly-once into ClickHouse: before an insert, the writer records the batch's offset range in
+ * writer_intents; the insert carries a deduplication token made of that range. After a crash between insert
+ * and commit, the next owner of the partition reads the intents past the committed offset, rebuilds exactly
+ * those ranges and re-inserts them with the same tokens, and ClickHouse drops the blocks it already has.
+ *
+ * Batches are bounded by size and time at the fetch: the broker answers when it has `minBytes` or when
+ * writer.batchMs has passed; one fetch of one partition becomes one insert (split at writer.batchRows).
+ */
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Store } from '../core/clickhouse';
+import { decodeFlows, WireError } from '../core/codec';
+import { Config, topics } from '../core/config';
+import { DeadLetter } from '../core/dead-letter';
+import { FlowSchema } from '../core/flow';
+import type { Logger } from '../core/log';
+import { insertDuration, insertRows, kafkaLag, recordsFailed, recordsIn, recordsOut } from '../core/metrics';
+
+const STAGE = 'writer';
+
+/**
+ * Failpoint for the crash tests: EASTWATCH_FAILPOINT=writer-after-insert:N kills the process with SIGKILL
+ * right after the N-th flows insert and before its offset commit, the worst moment for duplicates.
+ */
+const failAfterInsert = (() => {
+  const m = /^writer-after-insert:(\d+)$/.exec(process.env.EASTWATCH_FAILPOINT ?? '');
+  return m ? Number(m[1]) : 0;
+})();
+let inserts = 0;
+
+interface Intent {
+  first: number;
+  last: number;
+}
+
+interface Pending {
+  first: number;
+  last: number;
+  rows: Record<string, unknown>[];
+}
+
+export class Writer {
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  /** Per partition: intents recorded by an earlier owner, still to be replayed exactly. */
+  private readonly replay = new Map<number, Intent[]>();
+  /** Per partition: rows of a replayed range that spans more than one fetch. */
+  private readonly carry = new Map<number, Pending>();
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly store: Store,
+    private readonly cfg: Config,
+    private readonly log: Logger,
+    private readonly deadLetter: DeadLetter,
+  ) {
+    this.topic = topics(cfg).flows;
+    this.consumer = kafka.consumer({
+      groupId: cfg.writer.groupId,
+      minBytes: 1 << 20,
+      maxBytes: 64 << 20,
+      maxBytesPerPartition: 16 << 20,
+      maxWaitTimeInMs: cfg.writer.batchMs,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3000,
+      rebalanceTimeout: 60_000,
+      allowAutoTopicCreation: false,
+    });
+    // A new generation may own other partitions: forget what was loaded for the old assignment.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.replay.clear();
+      this.carry.clear();
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.log.error({ err: payload.error }, 'writer consumer crashed');
+      this.running = payload.restart;
+    });
+  }
+
+  /** Stops fetching, lets the batch in flight finish its insert and commit, and leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  private async intentsFrom(partition: number, from: number): Promise<Intent[]> {
+    const rows = await this.store.rows<{ first_offset: string; last_offset: string }>(
+      `SELECT first_offset, last_offset FROM ${this.store.tbl('writer_intents')}
+       WHERE group_id = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND first_offset >= {from:UInt64}
+       ORDER BY first_offset`,
+      { g: this.cfg.writer.groupId, t: this.topic, p: partition, from },
+    );
+    // An intent may be recorded twice if the earlier owner retried; keep one per range, in order.
+    const seen = new Set<string>();
+    return rows
+      .map((r) => ({ first: Number(r.first_offset), last: Number(r.last_offset) }))
+      .filter((i) => !seen.has(`${i.first}-${i.last}`) && seen.add(`${i.first}-${i.last}`));
+  }
+
+  private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    if (batch.messages.length === 0) return;
+    if (!this.replay.has(partition)) {
+      const replay = await this.intentsFrom(partition, Number(batch.firstOffset()));
+      this.replay.set(partition, replay);
+      if (replay.length > 0) this.log.info({ partition, ranges: replay.length }, 'replaying recorded insert ranges');
+    }
+    const replay = this.replay.get(partition)!;
+    let cur: Pending | undefined = this.carry.get(partition);
+    this.carry.delete(partition);
+
+    const flushAt = async (p: Pending) => {
+      await this.writeRange(partition, p);
+      resolveOffset(String(p.last));
+      await this.consumer.commitOffsets([{ topic: this.topic, partition, offset: String(p.last + 1) }]);
+      await heartbeat();
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return; // uncommitted: the next owner gets these messages again
+      const offset = Number(message.offset);
+      cur ??= { first: offset, last: offset, rows: [] };
+      cur.last = offset;
+      await this.decodeInto(cur.rows, message, partition);
+      const target = replay[0];
+      if (target) {
+        if (offset >= target.last) {
+          replay.shift();
+          await flushAt(cur);
+          cur = undefined;
+        }
+      } else if (cur.rows.length >= this.cfg.writer.batchRows) {
+        await flushAt(cur);
+        cur = undefined;
+      }
+    }
+    if (!cur) return;
+    if (replay.length > 0) this.carry.set(partition, cur); // the recorded range continues in the next fetch
+    else await flushAt(cur);
+    kafkaLag.set({ group: this.cfg.writer.groupId, topic: this.topic, partition }, Number(batch.offsetLag()));
+  }
+
+  private async decodeInto(rows: Record<string, unknown>[], message: KafkaMessage, partition: number): Promise<void> {
+    const origin = `${this.topic}/${partition}/${message.offset}`;
+    if (!message.value) {
+      await this.reject('empty-message', 'message has no value', Buffer.alloc(0), origin);
+      return;
+    }
+    let records: Record<string, unknown>[];
+    try {
+      records = decodeFlows(message.value);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      await this.reject('undecodable-message', e.message, message.value, origin);
+      return;
+    }
+    recordsIn.inc({ stage: STAGE, source: 'kafka' }, records.length);
+    for (let i = 0; i < records.length; i++) {
+      const parsed = FlowSchema.safeParse(records[i]);
+      if (parsed.success) rows.push(parsed.data);
+      else {
+        const detail = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
+        await this.reject('invalid-flow', detail, Buffer.from(JSON.stringify(records[i])), `${origin}#${i}`);
+      }
+    }
+  }
+
+  private async reject(reason: string, detail: string, payload: Buffer, origin: string): Promise<void> {
+    recordsFailed.inc({ stage: STAGE, source: 'kafka', reason });
+    this.log.warn({ reason, detail, origin }, 'rejected record');
+    await this.deadLetter.send({ stage: STAGE, source: 'kafka', reason: `${reason}: ${detail}`, payload, origin });
+  }
+
+  private async writeRange(partition: number, p: Pending): Promise<void> {
+    const { client, tbl } = this.store;
+    await client.insert({
+      table: tbl('writer_intents'),
+      values: [{ group_id: this.cfg.writer.groupId, topic: this.topic, partition, first_offset: p.first, last_offset: p.last }],
+      format: 'JSONEachRow',
+    });
+    if (p.rows.length === 0) return;
+    const end = insertDuration.startTimer({ table: 'flows' });
+    await client.insert({
+      table: tbl('flows'),
+      values: p.rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        insert_deduplicate: 1,
+        insert_deduplication_token: `${this.cfg.writer.groupId}:${this.topic}:${partition}:${p.first}-${p.last}`,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+        max_insert_block_size: '1048576',
+      },
+    });
+    end();
+    if (failAfterInsert && ++inserts === failAfterInsert) process.kill(process.pid, 'SIGKILL');
+    insertRows.inc({ table: 'flows' }, p.rows.length);
+    recordsOut.inc({ stage: STAGE }, p.rows.length);
+  }
+}
