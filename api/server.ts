@@ -5,8 +5,9 @@ import type { Logger } from '../core/log';
 import { HealthCheck, healthRoutes } from './health';
 
 export async function startHttp(cfg: Config, log: Logger, checks: Record<string, HealthCheck>): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log.child({ stage: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
-  await app.register(healthRoutes, { checks });
+  const app = Fastify({ loggerInstance: log.child({ stage: 'http' }) as FastifyBaseLogger });
+  // Probes and scrapes arrive every few seconds: log their requests only when they fail.
+  await app.register(healthRoutes, { checks, logLevel: 'warn' });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   return app;
 }

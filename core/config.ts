@@ -58,7 +58,7 @@ const ClickHouseSchema = z.strictObject({
 
 const WriterSchema = z.strictObject({
   groupId: leaf(z.string().min(1).default('eastwatch-writer'), 'EASTWATCH_WRITER_GROUP', 'Kafka consumer group of the ClickHouse writer'),
-  batchRows: leaf(z.number().int().min(1).max(1_000_000).default(100_000), 'EASTWATCH_WRITER_BATCH_ROWS', 'Flush an insert at this many rows'),
+  batchRows: leaf(z.number().int().min(1).max(1_000_000).default(50_000), 'EASTWATCH_WRITER_BATCH_ROWS', 'Flush an insert at this many rows'),
   batchMs: leaf(z.number().int().min(10).max(60_000).default(1000), 'EASTWATCH_WRITER_BATCH_MS', 'Flush an insert when its oldest row waited this long'),
 });
 

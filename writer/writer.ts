@@ -62,8 +62,8 @@ export class Writer {
     this.consumer = kafka.consumer({
       groupId: cfg.writer.groupId,
       minBytes: 1 << 20,
-      maxBytes: 64 << 20,
-      maxBytesPerPartition: 16 << 20,
+      maxBytes: 16 << 20,
+      maxBytesPerPartition: 4 << 20,
       maxWaitTimeInMs: cfg.writer.batchMs,
       sessionTimeout: 10_000,
       heartbeatInterval: 3000,
@@ -88,7 +88,7 @@ export class Writer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: 2,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
