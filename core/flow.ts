@@ -64,6 +64,10 @@ export const FlowSchema = z.strictObject({
   tcp_flags: column(uint(16), 'UInt16', 'Union of TCP flags seen (tcpControlBits)'),
   sampling_rate: column(uint(32).min(1), 'UInt32', '1-in-N packet sampling applied by the exporter; multiply bytes and packets by it'),
   direction: column(z.enum(DIRECTIONS), 'LowCardinality(String)', 'Direction relative to the observation point: unknown, ingress, egress'),
+  in_if: column(uint(32).optional(), 'UInt32', 'Ingress interface index at the exporter (ingressInterface); 0 when unknown'),
+  out_if: column(uint(32).optional(), 'UInt32', 'Egress interface index at the exporter (egressInterface); 0 when unknown'),
+  vlan: column(uint(16).optional(), 'UInt16', 'VLAN id (vlanId / dot1qVlanId); 0 when none'),
+  vni: column(uint(32).optional(), 'UInt32', 'VXLAN network identifier of the overlay segment; 0 when none'),
   ...endpoint('src'),
   ...endpoint('dst'),
   verdict: column(z.enum(VERDICTS).optional(), 'LowCardinality(String)', 'Policy verdict: FORWARDED, DROPPED, DENIED...; empty when the source has none'),
@@ -73,6 +77,11 @@ export const FlowSchema = z.strictObject({
   proxy_host: column(text(253).optional(), 'String', 'Destination host requested through the egress proxy'),
   proxy_method: column(lowText(32).optional(), 'LowCardinality(String)', 'Proxy request method (CONNECT, GET...)'),
   proxy_status: column(uint(16).optional(), 'Nullable(UInt16)', 'Proxy response status code'),
+  enterprise_fields: column(
+    z.record(z.string().max(128), z.string().max(4096)).optional(),
+    'Map(LowCardinality(String), String)',
+    'Enterprise-specific IPFIX elements the registry does not know, as "PEN.id" (or their configured name) to hex bytes',
+  ),
 });
 
 export type Flow = z.infer<typeof FlowSchema>;

@@ -59,3 +59,25 @@ export const AlertSchema = z.strictObject({
   updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
 });
 export type Alert = z.infer<typeof AlertSchema>;
+
+/** Interface counters an exporter reports (sFlow counter samples): the fabric's health next to its flows. */
+export const InterfaceCounterSchema = z.strictObject({
+  time_received: column(millis(), 'DateTime64(3)', 'When eastwatch received the sample'),
+  exporter_address: column(ip(), 'IPv6', 'Agent address of the exporter'),
+  source_id: column(z.number().int().min(0).max(2 ** 32 - 1), 'UInt32', 'sFlow data source (type << 24 | index)'),
+  if_index: column(z.number().int().min(0).max(2 ** 32 - 1), 'UInt32', 'Interface index'),
+  if_type: column(z.number().int().min(0).max(2 ** 32 - 1), 'UInt32', 'IANA ifType'),
+  if_speed: column(z.number().int().min(0), 'UInt64', 'Interface speed, bits per second'),
+  if_direction: column(z.number().int().min(0).max(3), 'UInt8', '0 unknown, 1 full-duplex, 2 half-duplex, 3 in, 4 out'),
+  if_admin_up: column(z.boolean(), 'Bool', 'ifAdminStatus is up'),
+  if_oper_up: column(z.boolean(), 'Bool', 'ifOperStatus is up'),
+  in_octets: column(z.number().int().min(0), 'UInt64', 'ifInOctets'),
+  in_packets: column(z.number().int().min(0), 'UInt64', 'ifInUcastPkts + ifInMulticastPkts + ifInBroadcastPkts'),
+  in_discards: column(z.number().int().min(0), 'UInt64', 'ifInDiscards'),
+  in_errors: column(z.number().int().min(0), 'UInt64', 'ifInErrors'),
+  out_octets: column(z.number().int().min(0), 'UInt64', 'ifOutOctets'),
+  out_packets: column(z.number().int().min(0), 'UInt64', 'ifOutUcastPkts + ifOutMulticastPkts + ifOutBroadcastPkts'),
+  out_discards: column(z.number().int().min(0), 'UInt64', 'ifOutDiscards'),
+  out_errors: column(z.number().int().min(0), 'UInt64', 'ifOutErrors'),
+});
+export type InterfaceCounter = z.infer<typeof InterfaceCounterSchema>;
