@@ -1,9 +1,17 @@
-/** Tests run from TypeScript through SWC; integration tests spawn the compiled CLI in dist/ (npm test builds first). */
+/**
+ * Tests run from TypeScript through SWC. Unit tests need nothing else; integration tests get a real Kafka
+ * broker (test/setup) and spawn the compiled CLI in dist/ (npm test builds first).
+ */
+X
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
-  globalSetup: '<rootDir>/test/setup/global-setup.ts',
-  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-  testTimeout: 120000,
+  projects: [
+    { ...base, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
+    {
+      ...base,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+    },
+  ],
 };
