@@ -2,7 +2,7 @@
  * Tests run from TypeScript through SWC. Unit tests need nothing else; integration tests get a real Kafka
  * broker (test/setup) and spawn the compiled CLI in dist/ (npm test builds first).
  */
-X
+const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': ['@swc/jest'] }, testTimeout: 120000 };
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
