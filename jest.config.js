@@ -2,7 +2,7 @@
  * Tests run from TypeScript through SWC. Unit tests need nothing else; integration tests get a real Kafka
  * broker (test/setup) and spawn the compiled CLI in dist/ (npm test builds first).
  */
-const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': ['@swc/jest'] }, testTimeout: 120000 };
+const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': ['@swc/jest'] } };
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
@@ -14,4 +14,5 @@ module.exports = {
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
   ],
+  testTimeout: 120000,
 };

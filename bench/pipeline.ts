@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, topics } from '../core/config';
-import { FlowProducer } from '../core/flow-producer';
+import { RecordProducer } from '../core/record-producer';
+import { FLOWS } from '../core/streams';
 import { createKafka, ensureTopics, groupProgress, waitCaughtUp } from '../core/kafka';
 import { createLogger } from '../core/log';
 import { SyntheticCluster } from '../ingest/synthetic';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   await ensureTopics(kafka, cfg, log);
 
   const writer = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'start', '--roles', 'writer,http'], { env, stdio: 'inherit' });
-  const producer = new FlowProducer(kafka, cfg, log, 'bench');
+  const producer = new RecordProducer(kafka, cfg, log, FLOWS, 'bench');
   await producer.connect(kafka);
   const gen = new SyntheticCluster({ seed: 99 });
   const pool = gen.batch(200_000);

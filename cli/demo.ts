@@ -5,7 +5,8 @@
  */
 import { Config, topics } from '../core/config';
 import { waitCaughtUp } from '../core/kafka';
-import { FlowProducer } from '../core/flow-producer';
+import { RecordProducer } from '../core/record-producer';
+import { FLOWS } from '../core/streams';
 import type { Logger } from '../core/log';
 import { startPipeline } from '../core/pipeline';
 import { SyntheticCluster } from '../ingest/synthetic';
@@ -56,7 +57,7 @@ export async function runDemo(cfg: Config, log: Logger, flows: number): Promise<
     const { store, kafka } = pipeline;
     const flowsTable = store.tbl('flows');
     const since = Date.now() - 1;
-    const producer = new FlowProducer(kafka, cfg, log);
+    const producer = new RecordProducer(kafka, cfg, log, FLOWS);
     await producer.connect(kafka);
     const gen = new SyntheticCluster({ seed: 7 });
     const t0 = Date.now();

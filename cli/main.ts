@@ -8,6 +8,7 @@ import { createLogger } from '../core/log';
 import { openStore } from '../core/clickhouse';
 import { migrate } from '../core/migrations';
 import { ROLES, Role, startPipeline } from '../core/pipeline';
+import { decodeCapture } from './decode';
 import { runDemo } from './demo';
 import { produceSynthetic } from './produce';
 
@@ -98,6 +99,21 @@ program.command('query')
     } finally {
       await store.close();
     }
+  });
+
+program.command('decode')
+  .description('print the flow records in a pcap/pcapng capture (IPFIX, NetFlow v9, sFlow over UDP) as JSON lines')
+  .argument('<file>', 'capture file')
+  .option('--counters', 'print sFlow interface counters too')
+  .action((file: string, opts: { counters?: boolean }) => {
+    // A reader that stops early (| head) is not an error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+    const cfg = config(program.opts());
+    const log = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+    const summary = decodeCapture(file, log, (kind, record) => {
+      if (kind === 'flow' || opts.counters) process.stdout.write(`${JSON.stringify(kind === 'flow' ? record : { counter: record })}\n`);
+    }, new Map(Object.entries(cfg.collectors.enterpriseNames)));
+    console.error(JSON.stringify(summary));
   });
 
 program.command('config')

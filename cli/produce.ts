@@ -1,6 +1,7 @@
 /** `eastwatch produce`: synthetic flows into the flows topic, as a collector would send them. */
 import type { Config } from '../core/config';
-import { FlowProducer } from '../core/flow-producer';
+import { RecordProducer } from '../core/record-producer';
+import { FLOWS } from '../core/streams';
 import { createKafka, ensureTopics } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { SyntheticCluster } from '../ingest/synthetic';
@@ -15,7 +16,7 @@ export interface ProduceReport {
 export async function produceSynthetic(cfg: Config, log: Logger, flows: number, seed = 42): Promise<ProduceReport> {
   const kafka = createKafka(cfg, log);
   await ensureTopics(kafka, cfg, log);
-  const producer = new FlowProducer(kafka, cfg, log);
+  const producer = new RecordProducer(kafka, cfg, log, FLOWS);
   await producer.connect(kafka);
   const gen = new SyntheticCluster({ seed });
   const t0 = Date.now();

@@ -17,6 +17,7 @@ const leaf = <T extends z.ZodType>(schema: T, env: string, doc: string, secret =
   schema.meta({ env, doc, ...(secret ? { secret } : {}) }) as T;
 
 const port = () => z.number().int().min(1).max(65535);
+const port0 = () => z.number().int().min(0).max(65535);
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
 
 const KafkaSchema = z.strictObject({
@@ -38,7 +39,7 @@ const KafkaSchema = z.strictObject({
   ),
   saslUsername: leaf(z.string().optional(), 'KAFKA_SASL_USERNAME', 'SASL user name'),
   saslPassword: leaf(z.string().optional(), 'KAFKA_SASL_PASSWORD', 'SASL password (never logged)', true),
-  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.dead-letter, PREFIX.alerts'),
+  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.counters, PREFIX.dead-letter, PREFIX.alerts'),
   partitions: leaf(z.number().int().min(1).max(10000).default(6), 'EASTWATCH_KAFKA_PARTITIONS', 'Partitions of the flows topic (the unit of writer and detector scale-out)'),
   replicationFactor: leaf(z.number().int().min(1).max(10).default(1), 'EASTWATCH_KAFKA_REPLICATION', 'Replication factor of created topics'),
   compression: leaf(z.enum(['lz4', 'gzip', 'none']).default('lz4'), 'EASTWATCH_KAFKA_COMPRESSION', 'Producer compression codec'),
@@ -62,6 +63,23 @@ const WriterSchema = z.strictObject({
   batchMs: leaf(z.number().int().min(10).max(60_000).default(1000), 'EASTWATCH_WRITER_BATCH_MS', 'Flush an insert when its oldest row waited this long'),
 });
 
+export const COLLECTORS = ['ipfix', 'ipfix-tcp', 'netflow9', 'sflow'] as const;
+
+const CollectorSchema = z.strictObject({
+  enabled: leaf(z.array(z.enum(COLLECTORS)).default([...COLLECTORS]), 'EASTWATCH_COLLECTORS', 'Flow listeners to run: ipfix, ipfix-tcp, netflow9, sflow'),
+  host: leaf(z.string().default('0.0.0.0'), 'EASTWATCH_COLLECTOR_HOST', 'Address the flow listeners bind (:: for IPv6 and IPv4)'),
+  ipfixPort: leaf(port0().default(4739), 'EASTWATCH_IPFIX_PORT', 'IPFIX over UDP and over TCP (0 picks a free port)'),
+  netflow9Port: leaf(port0().default(2055), 'EASTWATCH_NETFLOW9_PORT', 'NetFlow v9 over UDP (0 picks a free port)'),
+  sflowPort: leaf(port0().default(6343), 'EASTWATCH_SFLOW_PORT', 'sFlow v5 over UDP (0 picks a free port)'),
+  receiveBufferBytes: leaf(z.number().int().min(65536).max(1 << 30).default(32 << 20), 'EASTWATCH_UDP_RCVBUF', 'UDP socket receive buffer (the kernel caps it at net.core.rmem_max)'),
+  templateTimeoutSec: leaf(z.number().int().min(1).default(1800), 'EASTWATCH_TEMPLATE_TIMEOUT_SEC', 'UDP templates not refreshed for this long expire'),
+  enterpriseNames: leaf(
+    z.record(z.string().regex(/^\d+\.\d+$/, 'expected PEN.id'), z.string().min(1).max(64)).default({}),
+    'EASTWATCH_ENTERPRISE_NAMES',
+    'Names for enterprise IPFIX elements as JSON, e.g. {"47450.9":"bf_policy_id"}; unnamed ones are kept as "PEN.id"',
+  ),
+});
+
 const HttpSchema = z.strictObject({
   host: leaf(z.string().default('127.0.0.1'), 'EASTWATCH_HTTP_HOST', 'Address of the health, metrics and API server'),
   port: leaf(z.number().int().min(0).max(65535).default(8080), 'EASTWATCH_HTTP_PORT', 'Port of the health, metrics and API server (0 picks a free one)'),
@@ -73,6 +91,7 @@ export const ConfigSchema = z.strictObject({
   kafka: KafkaSchema.default(KafkaSchema.parse({})),
   clickhouse: ClickHouseSchema.default(ClickHouseSchema.parse({})),
   writer: WriterSchema.default(WriterSchema.parse({})),
+  collectors: CollectorSchema.default(CollectorSchema.parse({})),
   http: HttpSchema.default(HttpSchema.parse({})),
 });
 
@@ -111,6 +130,13 @@ function fromEnv(value: string, kind: string): unknown {
     return value;
   }
   if (kind === 'array') return value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind === 'record') {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value; // the schema then names the key and says it expected an object
+    }
+  }
   return value;
 }
 
@@ -167,6 +193,7 @@ export const topics = (cfg: Config) => ({
   flows: `${cfg.kafka.topicPrefix}.flows`,
   deadLetter: `${cfg.kafka.topicPrefix}.dead-letter`,
   alerts: `${cfg.kafka.topicPrefix}.alerts`,
+  counters: `${cfg.kafka.topicPrefix}.counters`,
 });
 
 /** The config with secrets replaced, for logs and `eastwatch config`. */

@@ -10,7 +10,9 @@ import type { Logger } from './log';
 export interface DeadLetterRecord {
   stage: string;
   source: string;
+  /** Short stable category (a metric label); the sample budget is per stage and reason. */
   reason: string;
+  detail: string;
   payload: Buffer;
   /** Where the input came from, e.g. topic/partition/offset or exporter address. */
   origin?: string;
@@ -40,11 +42,11 @@ export class DeadLetter {
   /** Sends the record if the sample budget allows; resolves when Kafka acknowledged it (or it was skipped). */
   async send(r: DeadLetterRecord): Promise<boolean> {
     if (!this.admit(`${r.stage}\0${r.reason}`, Date.now())) return false;
-    const headers: IHeaders = { stage: r.stage, source: r.source, reason: r.reason, time: String(Date.now()) };
+    const headers: IHeaders = { stage: r.stage, source: r.source, reason: `${r.reason}: ${r.detail}`, time: String(Date.now()) };
     if (r.origin) headers.origin = r.origin;
     try {
       await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: r.source, value: r.payload, headers }] });
-      deadLettered.inc({ stage: r.stage, reason: r.reason.split(':')[0]! });
+      deadLettered.inc({ stage: r.stage, reason: r.reason });
       return true;
     } catch (e) {
       this.log.error({ err: e, reason: r.reason }, 'dead-letter send failed');

@@ -61,8 +61,8 @@ export function createKafka(cfg: Config, log: Logger, clientId = cfg.kafka.clien
 }
 
 /**
- * Topic layout. flows: partitioned by source address (see FlowProducer), the unit of scale-out for the writer
- * and the streaming detectors. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
+ * Topic layout. flows: partitioned by source address (see RecordProducer), the unit of scale-out for the writer
+ * and the streaming detectors. counters: interface counters, partitioned by exporter. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
  * by the source at fault so one node's alerts stay ordered.
  */
 export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Promise<void> {
@@ -74,6 +74,7 @@ export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Prom
     const rf = cfg.kafka.replicationFactor;
     const wanted = [
       { topic: t.flows, numPartitions: cfg.kafka.partitions, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
+      { topic: t.counters, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
       { topic: t.deadLetter, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600e3) }] },
       { topic: t.alerts, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600e3) }] },
     ].filter((w) => !existing.has(w.topic));

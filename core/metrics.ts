@@ -53,3 +53,17 @@ export const insertRows = new client.Counter({
   labelNames: ['table'] as const,
   registers: [registry],
 });
+
+export const collectorPackets = new client.Counter({
+  name: 'eastwatch_collector_packets_total',
+  help: 'Export packets (datagrams, TCP messages) received, by protocol and exporter',
+  labelNames: ['protocol', 'exporter'] as const,
+  registers: [registry],
+});
+
+export const collectorLost = new client.Counter({
+  name: 'eastwatch_collector_lost_total',
+  help: 'Lost on the way from the exporter, from sequence gaps: records for IPFIX, export packets for NetFlow v9 and sFlow',
+  labelNames: ['protocol', 'exporter'] as const,
+  registers: [registry],
+});

@@ -1,22 +1,34 @@
 /**
  * Assembles the stages of one eastwatch process: the bundled broker when no Kafka is configured, topics,
- * migrations, the writer, the HTTP server. `stop()` drains in reverse order: stop fetching, finish the insert
- * and commit in flight, flush producers, close ClickHouse, stop the broker.
+ * migrations, the flow collectors, the writer, the HTTP server. `stop()` drains in reverse order: close the
+ * listeners, flush what the collectors produced, stop fetching, finish the insert and commit in flight, close
+ * ClickHouse, stop the broker.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, Producer } from 'kafkajs';
 import { startHttp } from '../api/server';
+import { Collector } from '../ingest/collector';
+import { ExporterStates, DEFAULT_LIMITS } from '../ingest/ipfix/state';
+import { Listener, startListeners } from '../ingest/listeners';
 import { Writer } from '../writer/writer';
 import { openStore, Store } from './clickhouse';
 import { Config, topics } from './config';
 import { DeadLetter } from './dead-letter';
 import { createKafka, ensureTopics } from './kafka';
+import type { Flow } from './flow';
+import { recordsFailed } from './metrics';
+import { RecordProducer } from './record-producer';
+import type { InterfaceCounter } from './records';
+import { COUNTERS, FLOWS } from './streams';
 import type { Logger } from './log';
 import { ManagedKafka, startManagedKafka } from './managed-kafka';
 import { migrate } from './migrations';
 
-export const ROLES = ['writer', 'http'] as const;
+export const ROLES = ['collectors', 'writer', 'http'] as const;
+
+/** Records a collector may hold for Kafka before it drops new ones (counted): memory stays bounded if Kafka is down. */
+const MAX_PRODUCER_BACKLOG = 500_000;
 export type Role = (typeof ROLES)[number];
 
 export interface Pipeline {
@@ -24,6 +36,7 @@ export interface Pipeline {
   kafka: Kafka;
   store: Store;
   writer?: Writer;
+  listeners: Listener[];
   http?: FastifyInstance;
   httpPort?: number;
   stop(): Promise<void>;
@@ -59,7 +72,28 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     closers.push(() => dlqProducer.disconnect());
     const deadLetter = new DeadLetter(dlqProducer, topics(cfg).deadLetter, log);
 
-    const pipeline: Pipeline = { cfg, kafka, store, stop };
+    const pipeline: Pipeline = { cfg, kafka, store, stop, listeners: [] };
+    if (roles.includes('collectors')) {
+      const flows = new RecordProducer<Flow>(kafka, cfg, log, FLOWS, 'collector');
+      const counters = new RecordProducer<InterfaceCounter>(kafka, cfg, log, COUNTERS, 'collector');
+      await flows.connect(kafka);
+      await counters.connect(kafka);
+      closers.push(() => flows.close(), () => counters.close());
+      const bounded = <T>(p: RecordProducer<T>) => (record: T) => {
+        if (p.buffered < MAX_PRODUCER_BACKLOG) p.push(record);
+        else recordsFailed.inc({ stage: 'collector', source: 'kafka', reason: 'kafka-backlog-full' });
+      };
+      const states = new ExporterStates({ ...DEFAULT_LIMITS, templateTimeoutMs: cfg.collectors.templateTimeoutSec * 1000 });
+      const collector = new Collector({
+        states,
+        enterpriseNames: new Map(Object.entries(cfg.collectors.enterpriseNames)),
+        sinks: { flow: bounded(flows), counter: bounded(counters) },
+        deadLetter,
+        log: log.child({ stage: 'collector' }),
+      });
+      pipeline.listeners = await startListeners(cfg, collector, log.child({ stage: 'collector' }));
+      closers.push(async () => { await Promise.all(pipeline.listeners.map((l) => l.close())); });
+    }
     if (roles.includes('writer')) {
       const writer = new Writer(kafka, store, cfg, log.child({ stage: 'writer' }), deadLetter);
       await writer.start();

@@ -68,7 +68,7 @@ export const InterfaceCounterSchema = z.strictObject({
   if_index: column(z.number().int().min(0).max(2 ** 32 - 1), 'UInt32', 'Interface index'),
   if_type: column(z.number().int().min(0).max(2 ** 32 - 1), 'UInt32', 'IANA ifType'),
   if_speed: column(z.number().int().min(0), 'UInt64', 'Interface speed, bits per second'),
-  if_direction: column(z.number().int().min(0).max(3), 'UInt8', '0 unknown, 1 full-duplex, 2 half-duplex, 3 in, 4 out'),
+  if_direction: column(z.number().int().min(0).max(4), 'UInt8', '0 unknown, 1 full-duplex, 2 half-duplex, 3 in, 4 out'),
   if_admin_up: column(z.boolean(), 'Bool', 'ifAdminStatus is up'),
   if_oper_up: column(z.boolean(), 'Bool', 'ifOperStatus is up'),
   in_octets: column(z.number().int().min(0), 'UInt64', 'ifInOctets'),

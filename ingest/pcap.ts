@@ -4,6 +4,7 @@
  * later in the file ends the iteration (a capture cut off mid-write is the common case) or skips the packet.
  * Frames and payloads are views into the input buffer, not copies.
  */
+import { ipv4ToString, ipv6ToString } from './packet';
 
 export interface CapturedPacket {
   /** Capture time in epoch milliseconds, fractional below 1 ms. A pcapng Simple Packet Block carries no
@@ -39,14 +40,18 @@ const notCapture = (why: string) => new Error(`not a pcap or pcapng file: ${why}
 const u32 = (b: Buffer, off: number, le: boolean) => (le ? b.readUInt32LE(off) : b.readUInt32BE(off));
 const u16 = (b: Buffer, off: number, le: boolean) => (le ? b.readUInt16LE(off) : b.readUInt16BE(off));
 
+const MICRO = 0xa1b2c3d4;
+const NANO = 0xa1b23c4d;
+const SHB = 0x0a0d0d0a;
+
 /** Frames of a classic pcap or pcapng capture. Throws at once (not while iterating) for a bad file header. */
 export function readCapture(buf: Buffer): Iterable<CapturedPacket> {
   if (buf.length < 4) throw notCapture(`only ${buf.length} bytes`);
   if (buf.readUInt32BE(0) === SHB) {
     const le = sectionOrder(buf, 0);
     if (le === undefined) throw notCapture('pcapng Section Header Block without a byte-order magic');
-    const total = buf.length >= 8 ? u32(buf, 4, le) : 0;
-    if (total < 28 || total % 4 !== 0 || total > buf.length) throw notCapture('truncated pcapng Section Header Block');
+    const total = u32(buf, 4, le);
+    if (total < 28 || total % 4 !== 0 || total > buf.length) throw notCapture('truncated or malformed pcapng Section Header Block');
     return pcapngPackets(buf);
   }
   for (const le of [true, false]) {
@@ -59,9 +64,6 @@ export function readCapture(buf: Buffer): Iterable<CapturedPacket> {
   throw notCapture(`unknown magic 0x${buf.subarray(0, 4).toString('hex')}`);
 }
 
-const MICRO = 0xa1b2c3d4;
-const NANO = 0xa1b23c4d;
-
 function* classicPackets(buf: Buffer, le: boolean, fracPerSec: number, linkType: number): Generator<CapturedPacket> {
   for (let off = 24; off + 16 <= buf.length; ) {
     const end = off + 16 + u32(buf, off + 8, le);
@@ -72,7 +74,6 @@ function* classicPackets(buf: Buffer, le: boolean, fracPerSec: number, linkType:
   }
 }
 
-const SHB = 0x0a0d0d0a;
 const IDB = 1;
 const SPB = 3;
 const EPB = 6;
@@ -233,7 +234,7 @@ function ip(d: Buffer, off: number): IpPacket | 'fragment' | 'malformed' | undef
     const end = off + d.readUInt16BE(off + 2);
     if (ihl < 20 || end < off + ihl || end > d.length) return 'malformed';
     if (d.readUInt16BE(off + 6) & 0x3fff) return 'fragment'; // MF set or a non-zero offset
-    return { src: ipv4(d, off + 12), dst: ipv4(d, off + 16), proto: d[off + 9]!, body: d.subarray(off + ihl, end) };
+    return { src: ipv4ToString(d, off + 12), dst: ipv4ToString(d, off + 16), proto: d[off + 9]!, body: d.subarray(off + ihl, end) };
   }
   if (version !== 6) return undefined;
   if (off + 40 > d.length) return 'malformed';
@@ -249,23 +250,5 @@ function ip(d: Buffer, off: number): IpPacket | 'fragment' | 'malformed' | undef
     p += len;
   }
   if (p > end) return 'malformed';
-  return { src: ipv6(d, off + 8), dst: ipv6(d, off + 24), proto: next, body: d.subarray(p, end) };
-}
-
-const ipv4 = (d: Buffer, o: number) => `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
-
-/** RFC 5952 text: lowercase, no leading zeros, the longest (first on a tie) run of two or more zero groups as "::". */
-function ipv6(d: Buffer, o: number): string {
-  const groups = Array.from({ length: 8 }, (_, i) => d.readUInt16BE(o + 2 * i));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = Math.max(j, i + 1);
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return { src: ipv6ToString(d, off + 8), dst: ipv6ToString(d, off + 24), proto: next, body: d.subarray(p, end) };
 }

@@ -1,6 +1,6 @@
 /**
- * The writer: a Kafka consumer group that inserts flows into ClickHouse and commits offsets only after the
- * insert succeeded.
+ * The writer: a Kafka consumer group that inserts the record streams (flows, interface counters) into
+ * ClickHouse and commits offsets only after the insert succeeded.
  *
  * Exactly-once into ClickHouse: before an insert, the writer records the batch's offset range in
  * writer_intents; the insert carries a deduplication token made of that range. After a crash between insert
@@ -12,10 +12,10 @@
  */
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Store } from '../core/clickhouse';
-import { decodeFlows, WireError } from '../core/codec';
-import { Config, topics } from '../core/config';
+import { WireError } from '../core/codec';
+import type { Config } from '../core/config';
 import { DeadLetter } from '../core/dead-letter';
-import { FlowSchema } from '../core/flow';
+import { RecordStream, STREAMS } from '../core/streams';
 import type { Logger } from '../core/log';
 import { insertDuration, insertRows, kafkaLag, recordsFailed, recordsIn, recordsOut } from '../core/metrics';
 
@@ -44,11 +44,11 @@ interface Pending {
 
 export class Writer {
   private readonly consumer: Consumer;
-  private readonly topic: string;
-  /** Per partition: intents recorded by an earlier owner, still to be replayed exactly. */
-  private readonly replay = new Map<number, Intent[]>();
-  /** Per partition: rows of a replayed range that spans more than one fetch. */
-  private readonly carry = new Map<number, Pending>();
+  private readonly streams: Map<string, RecordStream<unknown>>;
+  /** Per topic/partition: intents recorded by an earlier owner, still to be replayed exactly. */
+  private readonly replay = new Map<string, Intent[]>();
+  /** Per topic/partition: rows of a replayed range that spans more than one fetch. */
+  private readonly carry = new Map<string, Pending>();
   private running = false;
 
   constructor(
@@ -58,7 +58,7 @@ export class Writer {
     private readonly log: Logger,
     private readonly deadLetter: DeadLetter,
   ) {
-    this.topic = topics(cfg).flows;
+    this.streams = new Map(STREAMS.map((s) => [s.topic(cfg), s]));
     this.consumer = kafka.consumer({
       groupId: cfg.writer.groupId,
       minBytes: 1 << 20,
@@ -83,7 +83,7 @@ export class Writer {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
     this.running = true;
     await this.consumer.run({
       autoCommit: false,
@@ -103,12 +103,12 @@ export class Writer {
     await this.consumer.disconnect();
   }
 
-  private async intentsFrom(partition: number, from: number): Promise<Intent[]> {
+  private async intentsFrom(topic: string, partition: number, from: number): Promise<Intent[]> {
     const rows = await this.store.rows<{ first_offset: string; last_offset: string }>(
       `SELECT first_offset, last_offset FROM ${this.store.tbl('writer_intents')}
        WHERE group_id = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND first_offset >= {from:UInt64}
        ORDER BY first_offset`,
-      { g: this.cfg.writer.groupId, t: this.topic, p: partition, from },
+      { g: this.cfg.writer.groupId, t: topic, p: partition, from },
     );
     // An intent may be recorded twice if the earlier owner retried; keep one per range, in order.
     const seen = new Set<string>();
@@ -118,21 +118,23 @@ export class Writer {
   }
 
   private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const partition = batch.partition;
+    const { topic, partition } = batch;
+    const stream = this.streams.get(topic)!;
+    const key = `${topic}/${partition}`;
     if (batch.messages.length === 0) return;
-    if (!this.replay.has(partition)) {
-      const replay = await this.intentsFrom(partition, Number(batch.firstOffset()));
-      this.replay.set(partition, replay);
-      if (replay.length > 0) this.log.info({ partition, ranges: replay.length }, 'replaying recorded insert ranges');
+    if (!this.replay.has(key)) {
+      const replay = await this.intentsFrom(topic, partition, Number(batch.firstOffset()));
+      this.replay.set(key, replay);
+      if (replay.length > 0) this.log.info({ topic, partition, ranges: replay.length }, 'replaying recorded insert ranges');
     }
-    const replay = this.replay.get(partition)!;
-    let cur: Pending | undefined = this.carry.get(partition);
-    this.carry.delete(partition);
+    const replay = this.replay.get(key)!;
+    let cur: Pending | undefined = this.carry.get(key);
+    this.carry.delete(key);
 
     const flushAt = async (p: Pending) => {
-      await this.writeRange(partition, p);
+      await this.writeRange(stream, topic, partition, p);
       resolveOffset(String(p.last));
-      await this.consumer.commitOffsets([{ topic: this.topic, partition, offset: String(p.last + 1) }]);
+      await this.consumer.commitOffsets([{ topic, partition, offset: String(p.last + 1) }]);
       await heartbeat();
     };
 
@@ -141,7 +143,7 @@ export class Writer {
       const offset = Number(message.offset);
       cur ??= { first: offset, last: offset, rows: [] };
       cur.last = offset;
-      await this.decodeInto(cur.rows, message, partition);
+      await this.decodeInto(stream, cur.rows, message, topic, partition);
       const target = replay[0];
       if (target) {
         if (offset >= target.last) {
@@ -155,20 +157,20 @@ export class Writer {
       }
     }
     if (!cur) return;
-    if (replay.length > 0) this.carry.set(partition, cur); // the recorded range continues in the next fetch
+    if (replay.length > 0) this.carry.set(key, cur); // the recorded range continues in the next fetch
     else await flushAt(cur);
-    kafkaLag.set({ group: this.cfg.writer.groupId, topic: this.topic, partition }, Number(batch.offsetLag()));
+    kafkaLag.set({ group: this.cfg.writer.groupId, topic, partition }, Number(batch.offsetLag()));
   }
 
-  private async decodeInto(rows: Record<string, unknown>[], message: KafkaMessage, partition: number): Promise<void> {
-    const origin = `${this.topic}/${partition}/${message.offset}`;
+  private async decodeInto(stream: RecordStream<unknown>, rows: Record<string, unknown>[], message: KafkaMessage, topic: string, partition: number): Promise<void> {
+    const origin = `${topic}/${partition}/${message.offset}`;
     if (!message.value) {
       await this.reject('empty-message', 'message has no value', Buffer.alloc(0), origin);
       return;
     }
     let records: Record<string, unknown>[];
     try {
-      records = decodeFlows(message.value);
+      records = stream.codec.decode(message.value);
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
       await this.reject('undecodable-message', e.message, message.value, origin);
@@ -176,11 +178,11 @@ export class Writer {
     }
     recordsIn.inc({ stage: STAGE, source: 'kafka' }, records.length);
     for (let i = 0; i < records.length; i++) {
-      const parsed = FlowSchema.safeParse(records[i]);
-      if (parsed.success) rows.push(parsed.data);
+      const parsed = stream.codec.schema.safeParse(records[i]);
+      if (parsed.success) rows.push(parsed.data as Record<string, unknown>);
       else {
         const detail = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
-        await this.reject('invalid-flow', detail, Buffer.from(JSON.stringify(records[i])), `${origin}#${i}`);
+        await this.reject(`invalid-${stream.name === 'flows' ? 'flow' : 'record'}`, detail, Buffer.from(JSON.stringify(records[i])), `${origin}#${i}`);
       }
     }
   }
@@ -188,32 +190,32 @@ export class Writer {
   private async reject(reason: string, detail: string, payload: Buffer, origin: string): Promise<void> {
     recordsFailed.inc({ stage: STAGE, source: 'kafka', reason });
     this.log.warn({ reason, detail, origin }, 'rejected record');
-    await this.deadLetter.send({ stage: STAGE, source: 'kafka', reason: `${reason}: ${detail}`, payload, origin });
+    await this.deadLetter.send({ stage: STAGE, source: 'kafka', reason, detail, payload, origin });
   }
 
-  private async writeRange(partition: number, p: Pending): Promise<void> {
+  private async writeRange(stream: RecordStream<unknown>, topic: string, partition: number, p: Pending): Promise<void> {
     const { client, tbl } = this.store;
     await client.insert({
       table: tbl('writer_intents'),
-      values: [{ group_id: this.cfg.writer.groupId, topic: this.topic, partition, first_offset: p.first, last_offset: p.last }],
+      values: [{ group_id: this.cfg.writer.groupId, topic, partition, first_offset: p.first, last_offset: p.last }],
       format: 'JSONEachRow',
     });
     if (p.rows.length === 0) return;
-    const end = insertDuration.startTimer({ table: 'flows' });
+    const end = insertDuration.startTimer({ table: stream.table });
     await client.insert({
-      table: tbl('flows'),
+      table: tbl(stream.table),
       values: p.rows,
       format: 'JSONEachRow',
       clickhouse_settings: {
         insert_deduplicate: 1,
-        insert_deduplication_token: `${this.cfg.writer.groupId}:${this.topic}:${partition}:${p.first}-${p.last}`,
+        insert_deduplication_token: `${this.cfg.writer.groupId}:${topic}:${partition}:${p.first}-${p.last}`,
         deduplicate_blocks_in_dependent_materialized_views: 1,
         max_insert_block_size: '1048576',
       },
     });
     end();
     if (failAfterInsert && ++inserts === failAfterInsert) process.kill(process.pid, 'SIGKILL');
-    insertRows.inc({ table: 'flows' }, p.rows.length);
+    insertRows.inc({ table: stream.table }, p.rows.length);
     recordsOut.inc({ stage: STAGE }, p.rows.length);
   }
 }

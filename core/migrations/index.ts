@@ -9,21 +9,23 @@ import { columnDdl, columnsOf } from '../columns';
 import type { Config } from '../config';
 import { FlowSchema } from '../flow';
 import type { Logger } from '../log';
-import { AlertSchema, AllocationSchema, InventoryAddressSchema } from '../records';
+import { AlertSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
 import type { Store } from '../clickhouse';
 import { flows } from './001_flows';
 import { flowsRollup } from './002_flows_rollup';
 import { inventoryAllocationsAlerts } from './003_inventory_allocations_alerts';
 import { writerIntents } from './004_writer_intents';
+import { interfaceCounters } from './005_interface_counters';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents];
+export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters];
 
 const RECORD_TABLES: [string, z.ZodObject][] = [
   ['flows', FlowSchema],
   ['inventory_addresses', InventoryAddressSchema],
   ['allocations', AllocationSchema],
   ['alerts', AlertSchema],
+  ['interface_counters', InterfaceCounterSchema],
 ];
 
 export interface MigrationReport {

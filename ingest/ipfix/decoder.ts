@@ -19,6 +19,8 @@ export interface DecodeContext {
   transport: 'udp' | 'tcp';
   /** Names for enterprise elements, "PEN.id" → column name. */
   enterpriseNames?: ReadonlyMap<string, string>;
+  /** Key of the template state when it is not the exporter address (an IPFIX-over-TCP session). */
+  session?: string;
 }
 
 const NTP_EPOCH_OFFSET_S = 2208988800; // 1900-01-01 to 1970-01-01
@@ -64,7 +66,7 @@ export function decodeIpfix(buf: Buffer, ctx: DecodeContext): Decoded {
   const length = buf.readUInt16BE(2);
   if (length < 16 || length > buf.length) return err(out, 'bad-length', `message length ${length}, datagram ${buf.length} bytes`), out;
   const domain = buf.readUInt32BE(12);
-  const state = ctx.states.domain(ctx.exporter, domain);
+  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain);
   if (typeof state === 'string') return err(out, state, `exporter ${ctx.exporter} domain ${domain} refused`), out;
   const msg: Message = { protocol: 'ipfix', exporter: ctx.exporter, now: ctx.now, exportMs: buf.readUInt32BE(4) * 1000, uptimeMs: -1, state, domain, out, records: 0 };
   const complete = walkSets(buf, 16, length, msg, ctx, (id) => (id === 2 ? 'template' : id === 3 ? 'options' : id >= 256 ? 'data' : 'reserved'));
@@ -81,7 +83,7 @@ export function decodeNetflow9(buf: Buffer, ctx: DecodeContext): Decoded {
   const version = buf.readUInt16BE(0);
   if (version !== 9) return err(out, 'bad-version', `version ${version}, expected 9`), out;
   const domain = buf.readUInt32BE(16);
-  const state = ctx.states.domain(ctx.exporter, domain);
+  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain);
   if (typeof state === 'string') return err(out, state, `exporter ${ctx.exporter} source id ${domain} refused`), out;
   const msg: Message = { protocol: 'netflow9', exporter: ctx.exporter, now: ctx.now, exportMs: buf.readUInt32BE(8) * 1000, uptimeMs: buf.readUInt32BE(4), state, domain, out, records: 0 };
   walkSets(buf, 20, buf.length, msg, ctx, (id) => (id === 0 ? 'template' : id === 1 ? 'options' : id >= 256 ? 'data' : 'reserved'));
@@ -90,13 +92,24 @@ export function decodeNetflow9(buf: Buffer, ctx: DecodeContext): Decoded {
   return out;
 }
 
-function trackSequence(state: DomainState, seq: number, advance: number, out: Decoded): void {
-  if (state.nextSequence !== undefined) {
-    const gap = (seq - state.nextSequence) >>> 0;
+/**
+ * Sequence gaps. `records` is what this message adds to the exporter's count (-1 when unknown because a set
+ * waited for its template). RFC 7011 has the number count the data records sent before the message; some
+ * exporters (softflowd 1.1) count the message's own records too. An exporter whose second message matches
+ * that reading is tracked that way, so its messages are not all reported as loss.
+ */
+function trackSequence(state: DomainState, seq: number, records: number, out: Decoded): void {
+  const last = state.lastSequence;
+  if (last && records >= 0) {
+    if (state.sequenceInclusive === undefined && ((last.seq + records) >>> 0) === seq && ((last.seq + last.records) >>> 0) !== seq) {
+      state.sequenceInclusive = true;
+    }
+    const expected = state.sequenceInclusive ? (last.seq + records) >>> 0 : (last.seq + last.records) >>> 0;
+    const gap = (seq - expected) >>> 0;
     if (gap > 0 && gap < 0x80000000) out.lost += gap; // a "negative" gap is reordering, not loss
+    else if (state.sequenceInclusive === undefined && gap === 0) state.sequenceInclusive = false;
   }
-  // When some sets waited for a template their record count is unknown: restart tracking at the next message.
-  state.nextSequence = advance < 0 ? undefined : (seq + advance) >>> 0;
+  state.lastSequence = records >= 0 ? { seq, records } : undefined;
 }
 
 type SetKind = 'template' | 'options' | 'data' | 'reserved';

@@ -42,7 +42,10 @@ export class DomainState {
   readonly templates = new Map<number, Template>();
   readonly pending: PendingSet[] = [];
   pendingBytes = 0;
-  nextSequence: number | undefined;
+  /** The last message's sequence number and the records it carried (undefined: not trackable). */
+  lastSequence: { seq: number; records: number } | undefined;
+  /** The exporter's sequence numbers include the message's own records (see trackSequence). */
+  sequenceInclusive: boolean | undefined;
   /** Domain-wide sampling rate, and per selector/sampler id, from options data. */
   samplingRate: number | undefined;
   readonly samplingBySelector = new Map<number, number>();

@@ -56,9 +56,10 @@ class Reader {
   }
   u32(): number {
     this.need(4);
-    const v = this.buf.readUInt32BE(this.off);
-    this.off += 4;
-    return v;
+    const b = this.buf;
+    const o = this.off;
+    this.off = o + 4;
+    return b[o]! * 0x100_0000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
   }
   /** Clamped to MAX_SAFE_INTEGER: the records' UInt64 columns are JS numbers. */
   u64(): number {
@@ -125,8 +126,8 @@ export function decodeSflow(buf: Buffer, receivedFrom: string, now: number): Sfl
       fail(out, 'sflow-bad-length', `sample ${i} (format ${format}) claims ${len} bytes, ${r.left} remain`);
       break; // the next sample's start is unknown
     }
-    const sampleEnd = r.off + len;
-    r.end = sampleEnd;
+    const next = r.off + Math.min(pad4(len), r.left); // XDR opaque: padded to 4, however the agent counted
+    r.end = r.off + len;
     const flows = out.flows.length;
     const counters = out.counters.length;
     try {
@@ -139,11 +140,13 @@ export function decodeSflow(buf: Buffer, receivedFrom: string, now: number): Sfl
       if (e === OUT_OF_BOUNDS) fail(out, 'sflow-bad-length', `sample ${i} (format ${format}): a record overruns the sample's ${len} bytes`);
       else fail(out, 'sflow-bad-sample', `sample ${i} (format ${format}): ${String(e)}`);
     }
-    r.off = sampleEnd;
+    r.off = next;
     r.end = buf.length;
   }
   return out;
 }
+
+const pad4 = (n: number) => n + ((4 - (n & 3)) & 3);
 
 /** Reads a record count, refusing counts the bound or the remaining bytes (8 per record header) rule out. */
 function recordCount(r: Reader, out: SflowDecoded): number {
@@ -188,8 +191,8 @@ function flowSample(r: Reader, expanded: boolean, agent: Agent, out: SflowDecode
     const format = r.u32();
     const len = r.u32();
     r.need(len);
-    const recordEnd = r.off + len;
-    r.end = recordEnd;
+    const next = r.off + Math.min(pad4(len), r.left);
+    r.end = r.off + len;
     if (format === RAW_HEADER) {
       const protocol = r.u32();
       const frame = r.u32();
@@ -212,7 +215,7 @@ function flowSample(r: Reader, expanded: boolean, agent: Agent, out: SflowDecode
       const dst = r.u32();
       switchVlan = src > 0 && src < 4096 ? src : dst < 4096 ? dst : 0;
     }
-    r.off = recordEnd;
+    r.off = next;
     r.end = sampleEnd;
   }
 
@@ -280,10 +283,10 @@ function counterSample(r: Reader, expanded: boolean, agent: Agent, out: SflowDec
     const format = r.u32();
     const len = r.u32();
     r.need(len);
-    const recordEnd = r.off + len;
-    r.end = recordEnd;
+    const next = r.off + Math.min(pad4(len), r.left);
+    r.end = r.off + len;
     if (format === GENERIC_INTERFACE) out.counters.push(ifCounters(r, sourceId, agent));
-    r.off = recordEnd;
+    r.off = next;
     r.end = sampleEnd;
   }
 }
@@ -313,7 +316,7 @@ function ifCounters(r: Reader, sourceId: number, agent: Agent): InterfaceCounter
     if_type: type,
     if_speed: speed,
     // The column admits 0..3 (core/records.ts), so 4 (out) and garbage read as unknown.
-    if_direction: direction <= 3 ? direction : 0,
+    if_direction: direction <= 4 ? direction : 0,
     if_admin_up: (status & 1) !== 0,
     if_oper_up: (status & 2) !== 0,
     in_octets: inOctets,

@@ -22,6 +22,7 @@ describe('migrations', () => {
       { name: 'flows', engine: 'MergeTree' },
       { name: 'flows_1m', engine: 'SummingMergeTree' },
       { name: 'flows_1m_mv', engine: 'MaterializedView' },
+      { name: 'interface_counters', engine: 'MergeTree' },
       { name: 'inventory_addresses', engine: 'ReplacingMergeTree' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
       { name: 'writer_intents', engine: 'MergeTree' },

@@ -1,7 +1,8 @@
-/** Produces test flows through the real FlowProducer into a test environment's flows topic. */
+/** Produces test flows through the real RecordProducer into a test environment's flows topic. */
 import { loadConfig } from '../../core/config';
 import type { Flow } from '../../core/flow';
-import { FlowProducer } from '../../core/flow-producer';
+import { RecordProducer } from '../../core/record-producer';
+import { FLOWS } from '../../core/streams';
 import { createKafka, ensureTopics } from '../../core/kafka';
 import { createLogger } from '../../core/log';
 import type { TestEnv } from '../helpers';
@@ -17,7 +18,7 @@ export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<T
   const log = createLogger('error');
   const kafka = createKafka(cfg, log);
   await ensureTopics(kafka, cfg, log);
-  const producer = new FlowProducer(kafka, cfg, log);
+  const producer = new RecordProducer(kafka, cfg, log, FLOWS);
   await producer.connect(kafka);
   const totals: Totals = { flows: 0, bytes: 0, packets: 0 };
   for (const f of flows) {

@@ -2,7 +2,7 @@
  * The writer on the real broker and embedded ClickHouse (chDB): every flow lands exactly once, through
  * crashes at the worst moment and at random, and bad records go to the dead-letter topic with their reason.
  */
-import { encodeFlows } from '../../core/codec';
+import { FLOWS } from '../../core/streams';
 import { SyntheticCluster } from '../../ingest/synthetic';
 import { fullFlow } from '../fixtures';
 import { killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
@@ -74,8 +74,8 @@ describe('writer', () => {
     const good = new SyntheticCluster({ seed: 13 }).batch(100);
     await produceFlows(t, good); // creates the topics too
     const badFlow = { ...fullFlow, src_addr: 'not-an-ip', protocol: 300 };
-    const mixed = encodeFlows([...good.slice(0, 9), badFlow as never]);
-    const truncated = encodeFlows(good.slice(0, 5)).subarray(0, 40);
+    const mixed = FLOWS.codec.encode([...good.slice(0, 9), badFlow as never]);
+    const truncated = FLOWS.codec.encode(good.slice(0, 5)).subarray(0, 40);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({

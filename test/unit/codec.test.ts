@@ -1,4 +1,5 @@
-import { decodeFlows, derivedWireSchema, encodeFlows, MAGIC, WIRE_SCHEMAS, WIRE_VERSION, WireError } from '../../core/codec';
+import { MAGIC, WireError } from '../../core/codec';
+import { COUNTERS, FLOWS } from '../../core/streams';
 import { FlowSchema } from '../../core/flow';
 import { fullFlow } from '../fixtures';
 import { SyntheticCluster } from '../../ingest/synthetic';
@@ -8,29 +9,29 @@ describe('wire codec', () => {
     const gen = new SyntheticCluster({ seed: 1 });
     const flows = [fullFlow, ...gen.batch(500), ...SyntheticCluster.INCIDENTS.map((i) => gen.incident(i))];
     for (const f of flows) expect(FlowSchema.parse(f)).toEqual(f);
-    const decoded = decodeFlows(encodeFlows(flows));
+    const decoded = FLOWS.codec.decode(FLOWS.codec.encode(flows));
     expect(decoded).toEqual(flows);
     expect(decoded[0]).toEqual(fullFlow);
   });
 
   it('is compact and versioned', () => {
-    const buf = encodeFlows(new SyntheticCluster({ seed: 2 }).batch(256));
+    const buf = FLOWS.codec.encode(new SyntheticCluster({ seed: 2 }).batch(256));
     expect(buf[0]).toBe(MAGIC);
-    expect(buf[1]).toBe(WIRE_VERSION);
+    expect(buf[1]).toBe(FLOWS.codec.version);
     expect(buf.length / 256).toBeLessThan(200);
   });
 
   it('keeps the released wire schema frozen: a Flow change needs a new version', () => {
-    expect(WIRE_SCHEMAS[WIRE_VERSION]).toEqual(derivedWireSchema());
+    for (const s of [FLOWS, COUNTERS]) expect(s.codec.schemas[s.codec.version]).toEqual(s.codec.derivedSchema());
   });
 
   it('rejects bad messages with a reason', () => {
-    const good = encodeFlows([fullFlow]);
-    expect(() => decodeFlows(Buffer.from([MAGIC]))).toThrow(new WireError('message of 1 bytes is shorter than the header'));
-    expect(() => decodeFlows(Buffer.from('{"json":true}'))).toThrow(/bad magic 0x7b/);
+    const good = FLOWS.codec.encode([fullFlow]);
+    expect(() => FLOWS.codec.decode(Buffer.from([MAGIC]))).toThrow(new WireError('message of 1 bytes is shorter than the header'));
+    expect(() => FLOWS.codec.decode(Buffer.from('{"json":true}'))).toThrow(/bad magic 0x7b/);
     const future = Buffer.from(good);
     future[1] = 99;
-    expect(() => decodeFlows(future)).toThrow(/unknown wire schema version 99/);
-    expect(() => decodeFlows(good.subarray(0, good.length - 20))).toThrow(/undecodable Avro body/);
+    expect(() => FLOWS.codec.decode(future)).toThrow(/unknown wire schema version 99/);
+    expect(() => FLOWS.codec.decode(good.subarray(0, good.length - 20))).toThrow(/undecodable Avro body/);
   });
 });

@@ -1,7 +1,7 @@
 import { avroTypeOf, columnDdl, columnsOf } from '../../core/columns';
 import { FlowSchema } from '../../core/flow';
 import { createTableSql } from '../../core/migrations/migration';
-import { partitionOf } from '../../core/flow-producer';
+import { partitionOf } from '../../core/record-producer';
 
 describe('schema as code', () => {
   const cols = columnsOf(FlowSchema);

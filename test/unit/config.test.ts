@@ -15,7 +15,7 @@ describe('config', () => {
     expect(cfg.kafka.brokers).toEqual([]);
     expect(cfg.clickhouse.url).toBeUndefined();
     expect(cfg.http.host).toBe('127.0.0.1');
-    expect(topics(cfg)).toEqual({ flows: 'eastwatch.flows', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts' });
+    expect(topics(cfg)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts' });
     expect(path.isAbsolute(cfg.home)).toBe(true);
   });
 

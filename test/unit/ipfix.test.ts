@@ -156,6 +156,15 @@ describe('IPFIX decoder', () => {
     expect(decodeIpfix(ipfixMessage({ seq: 105 }, two), c).lost).toBe(0);
   });
 
+  it('follows exporters whose sequence number includes the message\'s own records (softflowd)', () => {
+    const c = ctx();
+    const tpl = set(2, templateRecord(256, DPU));
+    const recs = (n: number) => set(256, ...Array.from({ length: n }, (_, i) => dpuRecord(`10.101.0.${i + 1}`, 1)));
+    expect(decodeIpfix(ipfixMessage({ seq: 2 }, tpl, recs(2)), c).lost).toBe(0);
+    expect(decodeIpfix(ipfixMessage({ seq: 5 }, recs(3)), c).lost).toBe(0);
+    expect(decodeIpfix(ipfixMessage({ seq: 10 }, recs(2)), c).lost).toBe(3);
+  });
+
   it('skips set padding', () => {
     const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, DPU)), set(256, dpuRecord('10.101.0.1', 1), Buffer.alloc(3))), ctx());
     expect(out.errors).toEqual([]);

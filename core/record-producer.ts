@@ -1,35 +1,34 @@
 /**
- * Produces Flows to the flows topic. Flows are partitioned by a hash of the source address, so every flow of
- * one source lands in one partition (streaming detectors keep per-source state per partition), and up to
- * kafka.flowsPerMessage flows of one partition share a message: Kafka's per-record overhead is paid once per
- * batch of flows rather than per flow. The producer is idempotent with acks=all, batched (linger) and compressed.
+ * Produces records of one stream (core/streams.ts) to its topic. Records are partitioned by a hash of the
+ * stream's partition key (flows: the source address, so per-source detector state stays in one partition),
+ * and up to kafka.flowsPerMessage records of one partition share a message: Kafka's per-record overhead is
+ * paid once per batch. The producer is idempotent with acks=all, batched (linger) and compressed.
  */
 import { Kafka, Message, Producer } from 'kafkajs';
-import { encodeFlows } from './codec';
-import { Config, topics } from './config';
-import type { Flow } from './flow';
+import type { Config } from './config';
 import { compressionOf } from './kafka';
 import type { Logger } from './log';
 import { recordsOut } from './metrics';
+import type { RecordStream } from './streams';
 
-/** FNV-1a over the address text: stable across processes and releases, which partition placement needs. */
-export function partitionOf(address: string, partitions: number): number {
+/** FNV-1a over the key text: stable across processes and releases, which partition placement needs. */
+export function partitionOf(key: string, partitions: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) {
-    h ^= address.charCodeAt(i);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % partitions;
 }
 
-export class FlowProducer {
+export class RecordProducer<T> {
   private readonly producer: Producer;
   private readonly topic: string;
   private partitions = 0;
-  private buckets: Flow[][] = [];
-  /** Flows in buckets, not yet handed to a send. */
+  private buckets: T[][] = [];
+  /** Records in buckets, not yet handed to a send. */
   private queued = 0;
-  /** Flows handed to a send and not yet acknowledged. */
+  /** Records handed to a send and not yet acknowledged. */
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -39,10 +38,11 @@ export class FlowProducer {
     kafka: Kafka,
     private readonly cfg: Config,
     private readonly log: Logger,
+    private readonly stream: RecordStream<T>,
     private readonly stage = 'ingest',
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    this.topic = topics(cfg).flows;
+    this.topic = stream.topic(cfg);
   }
 
   async connect(kafka: Kafka): Promise<void> {
@@ -59,15 +59,15 @@ export class FlowProducer {
     this.buckets = Array.from({ length: this.partitions }, () => []);
   }
 
-  /** Flows buffered and not yet acknowledged by Kafka. */
+  /** Records buffered and not yet acknowledged by Kafka. */
   get buffered(): number {
     return this.queued + this.inFlight;
   }
 
-  /** Buffers a flow; it is sent within kafka.lingerMs or as soon as a full message batch is ready. */
-  push(flow: Flow): void {
+  /** Buffers a record; it is sent within kafka.lingerMs or as soon as a full message batch is ready. */
+  push(record: T): void {
     if (this.failure) throw this.failure;
-    this.buckets[partitionOf(flow.src_addr, this.partitions)]!.push(flow);
+    this.buckets[partitionOf(this.stream.partitionKey(record), this.partitions)]!.push(record);
     this.queued++;
     if (this.queued >= this.cfg.kafka.flowsPerMessage * this.partitions * 4) this.flushInBackground();
     else this.timer ??= setTimeout(() => this.flushInBackground(), this.cfg.kafka.lingerMs);
@@ -78,7 +78,7 @@ export class FlowProducer {
     this.flush().catch(() => undefined);
   }
 
-  /** Sends every buffered flow; resolves once Kafka acknowledged them (acks=all). */
+  /** Sends every buffered record; resolves once Kafka acknowledged them (acks=all). */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.timer) clearTimeout(this.timer);
@@ -88,7 +88,7 @@ export class FlowProducer {
     const per = this.cfg.kafka.flowsPerMessage;
     this.buckets.forEach((bucket, partition) => {
       for (let i = 0; i < bucket.length; i += per) {
-        messages.push({ partition, value: encodeFlows(bucket.slice(i, i + per)) });
+        messages.push({ partition, value: this.stream.codec.encode(bucket.slice(i, i + per)) });
       }
       count += bucket.length;
     });
@@ -106,7 +106,7 @@ export class FlowProducer {
         recordsOut.inc({ stage: this.stage }, count);
       }).catch((e: Error) => {
         this.failure = e;
-        this.log.error({ err: e }, 'producing flows failed');
+        this.log.error({ err: e, topic: this.topic }, 'producing records failed');
         throw e;
       });
     }
