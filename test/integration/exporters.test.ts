@@ -20,8 +20,8 @@ interface SoftflowdCounts {
 }
 
 /** Runs softflowd over a capture (-a: flow times from the capture) and reads its own export statistics. */
-async function softflowd(capture: string, port: number, version: 9 | 10, dir: string): Promise<SoftflowdCounts> {
-  const { stdout, stderr } = await run('softflowd', ['-r', capture, '-n', `127.0.0.1:${port}`, '-v', String(version), '-a', '-D', '-p', path.join(dir, `softflowd-${version}.pid`)], { timeout: 60_000, maxBuffer: 64 << 20 });
+async function softflowd(capture: string, port: number, version: 9 | 10, dir: string, transport: 'udp' | 'tcp' = 'udp'): Promise<SoftflowdCounts> {
+  const { stdout, stderr } = await run('softflowd', ['-r', capture, '-n', `127.0.0.1:${port}`, '-v', String(version), '-P', transport, '-a', '-D', '-p', path.join(dir, `softflowd-${version}.pid`)], { timeout: 60_000, maxBuffer: 64 << 20 });
   const log = stdout + stderr;
   const exported = /Flows exported: \d+ \((\d+) records\) in \d+ packets \(0 failures\)/.exec(log);
   if (!exported) throw new Error(`softflowd did not report its export:\n${log.slice(-2000)}`);
@@ -75,8 +75,8 @@ describe('collectors against softflowd and tshark', () => {
     t?.cleanup();
   });
 
-  it('store exactly what softflowd exported over IPFIX and NetFlow v9, and decode what tshark decodes', async () => {
-    t = testEnv({ EASTWATCH_COLLECTORS: 'ipfix,netflow9', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_NETFLOW9_PORT: '0' });
+  it('store exactly what softflowd exported over IPFIX (UDP and TCP) and NetFlow v9, and decode what tshark decodes', async () => {
+    t = testEnv({ EASTWATCH_COLLECTORS: 'ipfix,ipfix-tcp,netflow9', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_NETFLOW9_PORT: '0' });
     const traffic = syntheticTraffic({ conversations: 300, seed: 5 });
     const capture = path.join(t.home, 'traffic.pcap');
     writeFileSync(capture, traffic.pcap);
@@ -98,6 +98,12 @@ describe('collectors against softflowd and tshark', () => {
 
     const ipfix = await softflowd(capture, ports.ipfix, 10, t.home);
     const netflow9 = await softflowd(capture, ports.netflow9, 9, t.home);
+    // IPFIX over TCP (same port number as UDP, as IANA assigns) from another capture, so its totals differ.
+    const tcpTraffic = syntheticTraffic({ conversations: 120, seed: 6 });
+    const tcpCapture = path.join(t.home, 'traffic-tcp.pcap');
+    writeFileSync(tcpCapture, tcpTraffic.pcap);
+    const ipfixTcp = await softflowd(tcpCapture, ports.ipfix, 10, t.home, 'tcp');
+    expect(ipfixTcp).toEqual({ records: tcpTraffic.expected.flows.length, octets: tcpTraffic.expected.bytes, packets: tcpTraffic.expected.packets });
     // softflowd saw the whole capture: one record per direction of each conversation.
     const whole = { records: traffic.expected.flows.length, octets: traffic.expected.bytes, packets: traffic.expected.packets };
     expect(ipfix).toEqual(whole);
@@ -107,7 +113,7 @@ describe('collectors against softflowd and tshark', () => {
       const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
       return Number(/^eastwatch_records_out_total\{stage="writer"\} (\d+)/m.exec(text)?.[1] ?? 0);
     };
-    await waitFor(async () => ((await stored()) >= ipfix.records + netflow9.records ? true : undefined), 60_000,
+    await waitFor(async () => ((await stored()) >= ipfix.records + ipfixTcp.records + netflow9.records ? true : undefined), 60_000,
       () => `writer stored too few flows:\n${app.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 500)); // a last datagram in flight would show as a surplus below
     tshark.kill('SIGINT');
@@ -118,7 +124,7 @@ describe('collectors against softflowd and tshark', () => {
     const byKind = await query<{ source_kind: string; records: string; octets: string; packets: string; errors: string }>(t,
       'SELECT source_kind, count() AS records, sum(bytes) AS octets, sum(packets) AS packets FROM eastwatch.flows GROUP BY source_kind ORDER BY source_kind');
     expect(byKind.map((r) => [r.source_kind, Number(r.records), Number(r.octets), Number(r.packets)])).toEqual([
-      ['ipfix', ipfix.records, ipfix.octets, ipfix.packets],
+      ['ipfix', ipfix.records + ipfixTcp.records, ipfix.octets + ipfixTcp.octets, ipfix.packets + ipfixTcp.packets],
       ['netflow9', netflow9.records, netflow9.octets, netflow9.packets],
     ]);
     // Times come from the capture (softflowd -a), not from the clock.
