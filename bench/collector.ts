@@ -4,20 +4,15 @@
  * process; prints records sent, received, stored, loss (UDP drops + anything after), end-to-end rate and the
  * child's RSS. Uses KAFKA_BROKERS when set, else the bundled broker on 127.0.0.1:19292.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { dataMessages, templateMessage } from './dpu-export';
+import { benchSetup, CLI, memoryOf, mib } from './setup';
 
-const ROOT = path.resolve(__dirname, '../..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 50_000);
 const PER_MESSAGE = 22;
-const BENCH_PORT = 19292;
 
-const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const metric = async (port: number, series: string) => {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text.split('\n').filter((l) => l.startsWith(series)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
@@ -25,23 +20,8 @@ const metric = async (port: number, series: string) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const home = mkdtempSync(path.join(tmpdir(), 'eastwatch-bench-'));
-  const ownBroker = !process.env.KAFKA_BROKERS;
-  const brokerEnv = { ...process.env, EASTWATCH_HOME: path.join(ROOT, '.eastwatch-bench'), KAFKA_PORT: String(BENCH_PORT) };
-  if (ownBroker) execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start'], { env: brokerEnv, stdio: 'inherit' });
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${BENCH_PORT}`,
-    EASTWATCH_HOME: home,
-    EASTWATCH_TOPIC_PREFIX: `bench${Date.now()}`,
-    EASTWATCH_HTTP_PORT: '0',
-    EASTWATCH_COLLECTORS: 'ipfix',
-    EASTWATCH_COLLECTOR_HOST: '127.0.0.1',
-    EASTWATCH_IPFIX_PORT: '0',
-    EASTWATCH_LOG_LEVEL: 'info',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  };
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'start', '--roles', 'collectors,writer,http'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const bench = benchSetup({ EASTWATCH_COLLECTORS: 'ipfix', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_LOG_LEVEL: 'info' });
+  const child = spawn(process.execPath, [CLI, 'start', '--roles', 'collectors,writer,http'], { env: bench.env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   let httpPort = 0;
@@ -72,7 +52,7 @@ async function main(): Promise<void> {
     if (m % 50 === 0) await send(templateMessage()); // templates are refreshed, as exporters do
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
-      peakRss = Math.max(peakRss, status(child.pid!, 'VmRSS'));
+      peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmRSS'));
       console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${sent} received=${await metric(httpPort, 'eastwatch_records_in_total{stage="collector"')} stored=${await metric(httpPort, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')}`);
     }
     await sleep(5);
@@ -88,7 +68,7 @@ async function main(): Promise<void> {
     stored = now;
   }
   const doneAt = Date.now() - 20 * 500;
-  peakRss = Math.max(peakRss, status(child.pid!, 'VmHWM'));
+  peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmHWM'));
   socket.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -97,9 +77,8 @@ async function main(): Promise<void> {
   console.log(`  received            ${received} records; UDP loss ${sent - received} (${(((sent - received) / sent) * 100).toFixed(3)} %)`);
   console.log(`  stored              ${stored} records; loss after receipt ${received - stored}`);
   console.log(`  end to end          ${Math.round(stored / ((doneAt - t0) / 1000))} flows/s (first datagram to last insert)`);
-  console.log(`  eastwatch RSS       peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
-  rmSync(home, { recursive: true, force: true });
-  if (ownBroker) execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { env: brokerEnv, stdio: 'inherit' });
+  console.log(`  eastwatch RSS       peak ${mib(peakRss)}`);
+  bench.teardown();
 }
 
 main().catch((e) => {

@@ -5,48 +5,27 @@
  *
  * Uses KAFKA_BROKERS when set, else starts the bundled broker on 127.0.0.1:19292 for the run.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
 import { loadConfig, topics } from '../core/config';
-import { RecordProducer } from '../core/record-producer';
-import { FLOWS } from '../core/streams';
 import { createKafka, ensureTopics, groupProgress, waitCaughtUp } from '../core/kafka';
 import { createLogger } from '../core/log';
+import { RecordProducer } from '../core/record-producer';
+import { FLOWS } from '../core/streams';
 import { SyntheticCluster } from '../ingest/synthetic';
+import { benchSetup, CLI, memoryOf, mib } from './setup';
 
-const ROOT = path.resolve(__dirname, '../..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
-const BENCH_PORT = 19292;
-
-const kb = (pid: number, field: 'VmRSS' | 'VmHWM') => {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-};
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
-  const home = mkdtempSync(path.join(tmpdir(), 'eastwatch-bench-'));
-  const ownBroker = !process.env.KAFKA_BROKERS;
-  const brokerEnv = { ...process.env, EASTWATCH_HOME: path.join(ROOT, '.eastwatch-bench'), KAFKA_PORT: String(BENCH_PORT) };
-  if (ownBroker) execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start'], { env: brokerEnv, stdio: 'inherit' });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${BENCH_PORT}`,
-    EASTWATCH_HOME: home,
-    EASTWATCH_TOPIC_PREFIX: `bench${Date.now()}`,
-    EASTWATCH_HTTP_PORT: '0',
-    EASTWATCH_LOG_LEVEL: 'warn',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  };
+  const bench = benchSetup();
+  const { env } = bench;
   const cfg = loadConfig(env);
   const log = createLogger('error');
   const kafka = createKafka(cfg, log);
   await ensureTopics(kafka, cfg, log);
 
-  const writer = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'start', '--roles', 'writer,http'], { env, stdio: 'inherit' });
+  const writer = spawn(process.execPath, [CLI, 'start', '--roles', 'writer,http'], { env, stdio: 'inherit' });
   const producer = new RecordProducer(kafka, cfg, log, FLOWS, 'bench');
   await producer.connect(kafka);
   const gen = new SyntheticCluster({ seed: 99 });
@@ -73,20 +52,20 @@ async function main(): Promise<void> {
     } else await new Promise((r) => setImmediate(r));
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
-      peakRss = Math.max(peakRss, kb(writer.pid!, 'VmRSS'));
+      peakRss = Math.max(peakRss, memoryOf(writer.pid!, 'VmRSS'));
       const p = await groupProgress(kafka, topics(cfg).flows, cfg.writer.groupId).catch(() => undefined);
-      console.log(`  t=${((lastReport - t0) / 1000).toFixed(0)}s produced=${produced} stored=${p ? p.committed * cfg.kafka.flowsPerMessage : '?'}~ writer RSS=${mib(kb(writer.pid!, 'VmRSS'))}`);
+      console.log(`  t=${((lastReport - t0) / 1000).toFixed(0)}s produced=${produced} stored=${p ? p.committed * cfg.kafka.flowsPerMessage : '?'}~ writer RSS=${mib(memoryOf(writer.pid!, 'VmRSS'))}`);
     }
   }
   await producer.close();
   const producedAt = Date.now();
   await waitCaughtUp(kafka, topics(cfg).flows, cfg.writer.groupId, 600_000);
   const doneAt = Date.now();
-  peakRss = Math.max(peakRss, kb(writer.pid!, 'VmHWM'));
+  peakRss = Math.max(peakRss, memoryOf(writer.pid!, 'VmHWM'));
   writer.kill('SIGTERM');
   await new Promise((r) => writer.once('exit', r));
 
-  const stored = Number(JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'query', 'SELECT count() AS n FROM eastwatch.flows'], { env }).toString()).n);
+  const stored = Number(JSON.parse(execFileSync(process.execPath, [CLI, 'query', 'SELECT count() AS n FROM eastwatch.flows'], { env }).toString()).n);
   const secs = (doneAt - t0) / 1000;
   console.log('\neastwatch pipeline benchmark (synthetic flows -> Kafka -> writer -> chDB)');
   console.log(`  produced            ${produced} flows in ${((producedAt - t0) / 1000).toFixed(1)} s = ${Math.round(produced / ((producedAt - t0) / 1000))} flows/s`);
@@ -94,8 +73,7 @@ async function main(): Promise<void> {
   console.log(`  end to end          ${Math.round(stored / secs)} flows/s sustained (first produce to last commit, ${secs.toFixed(1)} s)`);
   console.log(`  drain latency       ${((doneAt - producedAt) / 1000).toFixed(1)} s from last produce to last commit`);
   console.log(`  writer RSS          peak ${mib(peakRss)}`);
-  rmSync(home, { recursive: true, force: true });
-  if (ownBroker) execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { env: brokerEnv, stdio: 'inherit' });
+  bench.teardown();
   process.exit(produced === stored ? 0 : 1);
 }
 
