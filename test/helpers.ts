@@ -32,6 +32,11 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): TestEnv {
     EASTWATCH_TOPIC_PREFIX: prefix,
     EASTWATCH_WRITER_GROUP: group,
     EASTWATCH_HTTP_PORT: '0',
+    // Collectors listen on loopback, on ports the kernel picks (they log them).
+    EASTWATCH_COLLECTOR_HOST: '127.0.0.1',
+    EASTWATCH_IPFIX_PORT: '0',
+    EASTWATCH_NETFLOW9_PORT: '0',
+    EASTWATCH_SFLOW_PORT: '0',
     EASTWATCH_LOG_LEVEL: 'warn',
     KAFKA_LIBS,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
