@@ -73,6 +73,13 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     const deadLetter = new DeadLetter(dlqProducer, topics(cfg).deadLetter, log);
 
     const pipeline: Pipeline = { cfg, kafka, store, stop, listeners: [] };
+    if (roles.includes('writer')) {
+      const writer = new Writer(kafka, store, cfg, log.child({ stage: 'writer' }), deadLetter);
+      await writer.start();
+      closers.push(() => writer.stop());
+      pipeline.writer = writer;
+    }
+    // Started after the writer, so they stop first: listeners close, producers flush, then the writer stops.
     if (roles.includes('collectors')) {
       const flows = new RecordProducer<Flow>(kafka, cfg, log, FLOWS, 'collector');
       const counters = new RecordProducer<InterfaceCounter>(kafka, cfg, log, COUNTERS, 'collector');
@@ -93,12 +100,6 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
       });
       pipeline.listeners = await startListeners(cfg, collector, log.child({ stage: 'collector' }));
       closers.push(async () => { await Promise.all(pipeline.listeners.map((l) => l.close())); });
-    }
-    if (roles.includes('writer')) {
-      const writer = new Writer(kafka, store, cfg, log.child({ stage: 'writer' }), deadLetter);
-      await writer.start();
-      closers.push(() => writer.stop());
-      pipeline.writer = writer;
     }
     if (roles.includes('http')) {
       const http = await startHttp(cfg, log, {

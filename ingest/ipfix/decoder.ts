@@ -24,6 +24,8 @@ export interface DecodeContext {
 }
 
 const NTP_EPOCH_OFFSET_S = 2208988800; // 1900-01-01 to 1970-01-01
+/** The latest time a Flow column holds (year 275760, JavaScript's Date limit). */
+const MAX_TIME_MS = 8.64e15;
 
 const helpers: Helpers = {
   ipv4: ipv4ToString,
@@ -131,7 +133,6 @@ function walkSets(buf: Buffer, start: number, end: number, msg: Message, ctx: De
     else err(msg.out, 'reserved-set-id', `set id ${setId} is reserved`);
     o += setLen;
   }
-  if (o < end && end - o >= 4) err(msg.out, 'trailing-bytes', `${end - o} bytes after the last set`);
   return complete;
 }
 
@@ -189,8 +190,12 @@ function readTemplates(body: Buffer, setId: number, options: boolean, msg: Messa
     o = p;
     const existing = state.templates.get(id);
     if (!existing && state.templates.size >= limits.maxTemplatesPerDomain) {
-      err(out, 'template-limit', `domain ${msg.domain} already has ${limits.maxTemplatesPerDomain} templates`);
-      continue;
+      // Evict the template data used least recently rather than refuse the new one: a flood of junk template
+      // ids must not lock an exporter's live templates out (they are in use, so they stay).
+      let victim: Template | undefined;
+      for (const t of state.templates.values()) if (!victim || t.usedAt < victim.usedAt) victim = t;
+      state.templates.delete(victim!.id);
+      err(out, 'template-evicted', `domain ${msg.domain} holds ${limits.maxTemplatesPerDomain} templates: template ${victim!.id} evicted for ${id}`);
     }
     if (existing && sameFields(existing.fields, fields) && existing.isOptions === options) {
       existing.seenAt = ctx.now; // a refresh
@@ -203,7 +208,7 @@ function readTemplates(body: Buffer, setId: number, options: boolean, msg: Messa
       err(out, 'bad-template', `template ${id}: ${(e as Error).message}`);
       continue;
     }
-    state.templates.set(id, { id, fields, scopeCount, isOptions: options, seenAt: ctx.now, ...compiled });
+    state.templates.set(id, { id, fields, scopeCount, isOptions: options, seenAt: ctx.now, usedAt: ctx.now, ...compiled });
     replayPending(id, msg, ctx);
   }
   // Fewer than 4 bytes left is padding.
@@ -229,6 +234,7 @@ function readData(body: Buffer, setId: number, msg: Message, ctx: DecodeContext)
     holdPending(body, setId, msg, ctx);
     return false;
   }
+  template.usedAt = ctx.now;
   decodeRecords(body, template, msg);
   return true;
 }
@@ -271,7 +277,7 @@ function applyOptions(s: RecordScratch, state: DomainState): void {
     if (s.selectorId >= 0) state.samplingBySelector.set(s.selectorId, rate);
     else state.samplingRate = rate;
   }
-  if (s.systemInitMs >= 0) state.systemInitMs = s.systemInitMs;
+  if (s.systemInitMs >= 0 && s.systemInitMs <= MAX_TIME_MS) state.systemInitMs = s.systemInitMs;
 }
 
 function finishFlow(f: Record<string, unknown>, s: RecordScratch, msg: Message): void {
@@ -300,8 +306,10 @@ function flowTimes(s: RecordScratch, msg: Message): [number, number] {
         : sec >= 0 ? sec * 1000
           : deltaUs >= 0 ? msg.exportMs - Math.floor(deltaUs / 1000)
             : uptime >= 0 && uptimeBase >= 0 ? uptimeBase + uptime : -1;
-  let start = pick(s.startMs, s.startSec, s.startNtp, s.startDeltaUs, s.startUptime);
-  let end = pick(s.endMs, s.endSec, s.endNtp, s.endDeltaUs, s.endUptime);
+  // A time no clock could show (a hostile or broken exporter) counts as absent.
+  const plausible = (t: number) => (t >= 0 && t <= MAX_TIME_MS ? t : -1);
+  let start = plausible(pick(s.startMs, s.startSec, s.startNtp, s.startDeltaUs, s.startUptime));
+  let end = plausible(pick(s.endMs, s.endSec, s.endNtp, s.endDeltaUs, s.endUptime));
   if (end < 0 && start >= 0 && s.durationMs >= 0) end = start + s.durationMs;
   if (start < 0 && end >= 0 && s.durationMs >= 0) start = end - s.durationMs;
   if (end < 0) end = msg.exportMs;

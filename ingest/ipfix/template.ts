@@ -63,6 +63,8 @@ export interface Template {
   decode: RecordDecoder;
   /** Last time the exporter (re)announced it, for UDP expiry. */
   seenAt: number;
+  /** Last time a data set used it: the least recently used is evicted when a domain is full. */
+  usedAt: number;
 }
 
 /**
@@ -133,18 +135,20 @@ function readExpr(type: string, o: string, len: string): string {
 }
 
 /**
- * Widths the registry fixes; a template announcing another width for them is rejected. Integers may take any
- * width up to 8 bytes: reduced-size encoding shrinks them, and real exporters also widen some (NetFlow v9
- * interface indexes, tcpControlBits in 1 or 2 bytes).
+ * Widths each abstract type allows; a template announcing another width for a field eastwatch reads is
+ * rejected, as is a variable length for them (RFC 7011 §6.2: integers may shrink, never grow). An integer
+ * wider than its type would also overflow its Flow column.
  */
-const INTEGER = [1, 2, 3, 4, 5, 6, 7, 8];
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const FIXED: Record<string, number[]> = {
   ipv4Address: [4], ipv6Address: [16], macAddress: [6], boolean: [1],
   dateTimeSeconds: [4], dateTimeMilliseconds: [8], dateTimeMicroseconds: [8], dateTimeNanoseconds: [8],
-  unsigned8: INTEGER, unsigned16: INTEGER, unsigned32: INTEGER, unsigned64: INTEGER,
-  signed8: INTEGER, signed16: INTEGER, signed32: INTEGER, signed64: INTEGER,
+  unsigned8: upTo(1), unsigned16: upTo(2), unsigned32: upTo(4), unsigned64: upTo(8),
+  signed8: upTo(1), signed16: upTo(2), signed32: upTo(4), signed64: upTo(8),
   float32: [4], float64: [4, 8],
 };
+/** tcpControlBits grew from 8 to 16 bits (RFC 7125); exporters send either. */
+const WIDTH_EXCEPTIONS: Record<string, number[]> = { tcpControlBits: [1, 2] };
 
 function assign(target: Target, expr: string): string {
   return target.kind === 'flow' ? `f.${target.key} = ${target.convert ? target.convert(expr) : expr};` : `s.${target.key} = ${expr};`;
@@ -159,7 +163,14 @@ export function compileTemplate(fields: TemplateField[], enterpriseNames: Readon
   let fixed = 0; // bytes since the last variable-length field, added to `o` lazily
   let minLength = 0;
   const at = () => (fixed === 0 ? 'o' : `o + ${fixed}`);
-  for (const field of fields) {
+  // Bytes of the fixed-width fields from `from` up to the next variable-length one: after a variable-length
+  // field the record's remaining size is known only then, so that segment is bounds-checked on its own.
+  const segment = (from: number) => {
+    let n = 0;
+    for (let k = from; k < fields.length && fields[k]!.length !== VARIABLE_LENGTH; k++) n += fields[k]!.length;
+    return n;
+  };
+  for (const [i, field] of fields.entries()) {
     const variable = field.length === VARIABLE_LENGTH;
     if (!variable && field.length === 0) throw new Error(`field ${field.id} has length 0`);
     let lenExpr = String(field.length);
@@ -181,15 +192,19 @@ export function compileTemplate(fields: TemplateField[], enterpriseNames: Readon
       const ie = IANA.get(field.id);
       const target = ie && FIELD_TARGETS[ie.name];
       if (ie && target) {
-        if (!variable && FIXED[ie.type] && !FIXED[ie.type]!.includes(field.length)) {
-          throw new Error(`${ie.name} (${ie.type}) cannot be ${field.length} bytes`);
+        const widths = WIDTH_EXCEPTIONS[ie.name] ?? FIXED[ie.type];
+        if (widths && (variable || !widths.includes(field.length))) {
+          throw new Error(`${ie.name} (${ie.type}) cannot be ${variable ? 'variable-length' : `${field.length} bytes`}`);
         }
         stmt = assign(target, target.read ? target.read(o, lenExpr) : readExpr(ie.type, o, lenExpr));
       }
     }
     if (stmt) lines.push(stmt);
-    if (variable) lines.push('o += n;');
-    else fixed += field.length;
+    if (variable) {
+      lines.push('o += n;');
+      const rest = segment(i + 1);
+      if (rest > 0) lines.push(`if (o + ${rest} > end) return -1;`);
+    } else fixed += field.length;
   }
   const body = [
     `if (o + ${minLength} > end) return -1;`,

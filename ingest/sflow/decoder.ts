@@ -315,7 +315,7 @@ function ifCounters(r: Reader, sourceId: number, agent: Agent): InterfaceCounter
     if_index: index,
     if_type: type,
     if_speed: speed,
-    // The column admits 0..3 (core/records.ts), so 4 (out) and garbage read as unknown.
+    // sFlow ifDirection: 0 unknown, 1 full-duplex, 2 half-duplex, 3 in, 4 out; anything else reads as unknown.
     if_direction: direction <= 4 ? direction : 0,
     if_admin_up: (status & 1) !== 0,
     if_oper_up: (status & 2) !== 0,

@@ -181,6 +181,8 @@ describe('IPFIX decoder', () => {
     ['template-truncated', ipfixMessage({}, set(2, templateRecord(256, DPU).subarray(0, 20)))],
     ['bad-template', ipfixMessage({}, set(2, templateRecord(256, [[IE.sourceIPv4Address, 3]])))],
     ['bad-template', ipfixMessage({}, set(2, templateRecord(256, [[IE.sourceIPv4Address, 0]])))],
+    ['bad-template', ipfixMessage({}, set(2, templateRecord(256, [[IE.protocolIdentifier, 2]])))],
+    ['bad-template', ipfixMessage({}, set(2, templateRecord(256, [[IE.sourceIPv4Address, 65535]])))],
     ['bad-template-id', ipfixMessage({}, set(2, templateRecord(12, DPU)))],
     ['reserved-set-id', ipfixMessage({}, set(100, Buffer.alloc(4)))],
     ['record-truncated', ipfixMessage({}, set(2, templateRecord(256, [[IE.sourceIPv4Address, 4], [IE.applicationName, 65535]])), set(256, Buffer.concat([ipv4('10.0.0.1'), u8(200), Buffer.alloc(10)])))],
@@ -190,11 +192,38 @@ describe('IPFIX decoder', () => {
     expect(out.flows).toEqual([]);
   });
 
-  it('caps templates per domain and exporters per collector', () => {
+  it.each([
+    ['variable-length protocol of 0 bytes', '000a0031692481000000000000000001000200140100000300080004000c00040004ffff0100000d0a0000010a00000200'],
+    ['variable-length IPv4 address', '000a002a692481000000000000000001000200100100000200080004000cffff0100000a0a0000010109'],
+    ['fixed fields after a long variable-length field', '000a003b6924810000000000000000010002001801000004000800040060ffff000c000400010004010000130a000001066162636465660a000002'],
+    ['a 2-byte protocol, 4-byte port, 8-byte interface', '000a00466924810000000000000000010002001c0100000500080004000c00040004000200070004000a00080100001a0a0000010a0000021234000100000000010000000000'],
+    ['flowEndMilliseconds of 2^56', '000a0044692481000000000000000001000200180100000400080004000c000400980008009900080100001c0a0000010a0000020000019ab697e8000100000000000000'],
+  ])('found by fuzzing, stays safe: %s', (_name, hex) => {
+    const out = decodeIpfix(Buffer.from(hex, 'hex'), ctx());
+    for (const f of out.flows) expect(FlowSchema.safeParse(f).success).toBe(true);
+    expect(out.flows.length + out.errors.length).toBeGreaterThan(0);
+  });
+
+  it('does not let one absurd systemInitTimeMilliseconds poison later flow times', () => {
+    const c = ctx();
+    decodeIpfix(Buffer.from('000a003269248100000000000000000100030012012c00020001012e000400a00008012c0010000000001000000000000000', 'hex'), c);
+    const out = decodeIpfix(Buffer.from('000a003c692481000000000000000001000200180100000400080004000c00040016000400150004010000140a0000010a000002000003e8000007d0', 'hex'), c);
+    expect(out.flows).toHaveLength(1);
+    expect(FlowSchema.safeParse(out.flows[0]).success).toBe(true);
+    expect(out.flows[0]!.time_end).toBe(0x69248100 * 1000);
+  });
+
+  it('caps templates per domain, evicting the least recently used, and exporters per collector', () => {
     const states = new ExporterStates({ ...DEFAULT_LIMITS, maxTemplatesPerDomain: 2, maxExporters: 1 });
-    const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, DPU), templateRecord(257, DPU), templateRecord(258, DPU))), ctx({ states }));
-    expect(out.errors.map((e) => e.reason)).toEqual(['template-limit']);
+    const c = ctx({ states });
+    decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, DPU), templateRecord(257, DPU))), c);
+    expect(decodeIpfix(ipfixMessage({}, set(256, dpuRecord('10.101.0.1', 1))), { ...c, now: NOW + 1 }).flows).toHaveLength(1);
+    const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(258, DPU))), { ...c, now: NOW + 2 });
+    expect(out.errors.map((e) => e.reason)).toEqual(['template-evicted']);
     expect(states.size.templates).toBe(2);
+    // 257 was never used, so it went; 256 (in use) and the newcomer stay.
+    expect(decodeIpfix(ipfixMessage({}, set(256, dpuRecord('10.101.0.1', 1)), set(258, dpuRecord('10.101.0.2', 1))), { ...c, now: NOW + 3 }).flows).toHaveLength(2);
+    expect(decodeIpfix(ipfixMessage({}, set(257, dpuRecord('10.101.0.3', 1))), { ...c, now: NOW + 4 }).flows).toEqual([]);
     expect(decodeIpfix(ipfixMessage({}), ctx({ states, exporter: '192.0.2.99' })).errors.map((e) => e.reason)).toEqual(['exporter-limit']);
   });
 });
