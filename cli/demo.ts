@@ -54,7 +54,8 @@ export async function runDemo(cfg: Config, log: Logger, flows: number): Promise<
   console.log(`eastwatch demo: ${flows} flows from a synthetic 64-node cluster -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
   const pipeline = await startPipeline(cfg, log, ['writer', 'http']);
   try {
-    const { store, kafka } = pipeline;
+    const { kafka } = pipeline;
+    const store = pipeline.store!;
     const flowsTable = store.tbl('flows');
     const since = Date.now() - 1;
     const producer = new RecordProducer(kafka, cfg, log, FLOWS);

@@ -34,7 +34,8 @@ export type Role = (typeof ROLES)[number];
 export interface Pipeline {
   cfg: Config;
   kafka: Kafka;
-  store: Store;
+  /** Open when the process runs the writer. */
+  store?: Store;
   writer?: Writer;
   listeners: Listener[];
   http?: FastifyInstance;
@@ -62,10 +63,16 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     const kafka = createKafka(cfg, log);
     await ensureTopics(kafka, cfg, log);
 
-    const store = openStore(cfg);
-    closers.push(() => store.close());
-    const report = await migrate(store, cfg, log);
-    log.info({ ...report, embedded: store.embedded }, 'ClickHouse schema up to date');
+    // Only the writer needs ClickHouse: a collector-only process (on an edge node, or beside a writer that owns
+    // the embedded chDB directory) never opens it.
+    let store: Store | undefined;
+    if (roles.includes('writer')) {
+      const opened = openStore(cfg);
+      store = opened;
+      closers.push(() => opened.close());
+      const report = await migrate(opened, cfg, log);
+      log.info({ ...report, embedded: opened.embedded }, 'ClickHouse schema up to date');
+    }
 
     const dlqProducer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();
@@ -73,7 +80,7 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     const deadLetter = new DeadLetter(dlqProducer, topics(cfg).deadLetter, log);
 
     const pipeline: Pipeline = { cfg, kafka, store, stop, listeners: [] };
-    if (roles.includes('writer')) {
+    if (store) {
       const writer = new Writer(kafka, store, cfg, log.child({ stage: 'writer' }), deadLetter);
       await writer.start();
       closers.push(() => writer.stop());
@@ -103,10 +110,12 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     }
     if (roles.includes('http')) {
       const http = await startHttp(cfg, log, {
-        clickhouse: async () => {
-          const r = await store.client.ping();
-          if (!r.success) throw r.error;
-        },
+        ...(store ? {
+          clickhouse: async () => {
+            const r = await store.client.ping();
+            if (!r.success) throw r.error;
+          },
+        } : {}),
         ...(pipeline.writer ? { writer: () => { if (!pipeline.writer!.isRunning) throw new Error('writer is not consuming'); } } : {}),
       });
       closers.push(() => http.close());
