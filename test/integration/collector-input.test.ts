@@ -8,6 +8,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { Child, killChildren, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { FieldSpec, IE, ipfixMessage, ipv4 as ip4, set, templateRecord, u16, u32, u64, u8, v9Packet } from '../ipfix-builder';
+import { counterSample, datagram, flowSample, IfCounters, ifCounters, rawHeader, tcpFrame } from '../sflow-builder';
 
 const kafka = testKafka();
 
@@ -95,79 +96,14 @@ function garbage(seed: number, length: number, head: Buffer): Buffer {
 
 const ipv4Mapped = (a: string) => `::ffff:${a}`;
 
-// --- sFlow v5 datagrams, XDR field by field (as in test/unit/sflow.test.ts) ---
-
-class Xdr {
-  private parts: Buffer[] = [];
-  u32(v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v >>> 0);
-    this.parts.push(b);
-    return this;
-  }
-  u64(v: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(v);
-    this.parts.push(b);
-    return this;
-  }
-  /** Bytes padded to a multiple of 4. */
-  raw(b: Buffer): this {
-    this.parts.push(b, Buffer.alloc((4 - (b.length % 4)) % 4));
-    return this;
-  }
-  opaque(b: Buffer): this {
-    return this.u32(b.length).raw(b);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-const tlv = (format: number, body: Buffer) => new Xdr().u32(format).opaque(body).done();
-
-function datagram(samples: Buffer[], o: { version?: number; agent?: string; subAgent?: number; seq?: number; count?: number } = {}): Buffer {
-  const x = new Xdr().u32(o.version ?? 5).u32(1).raw(ip4(o.agent ?? '10.0.255.1'));
-  x.u32(o.subAgent ?? 0).u32(o.seq ?? 1).u32(123456).u32(o.count ?? samples.length);
-  for (const s of samples) x.raw(s);
-  return x.done();
-}
-const flowSample = (o: { rate: number; input: number; output: number; records: Buffer[] }) =>
-  tlv(1, new Xdr().u32(77).u32(0x00000011).u32(o.rate).u32(1_000_000).u32(0).u32(o.input).u32(o.output).u32(o.records.length).raw(Buffer.concat(o.records)).done());
-/** Raw packet header record: header_protocol 1 (Ethernet), frame_length, stripped, the header (at most 128 bytes). */
-const rawHeader = (frame: Buffer, frameLength: number) => tlv(1, new Xdr().u32(1).u32(frameLength).u32(4).opaque(frame.subarray(0, 128)).done());
-
-interface IfCounters {
-  index: number; type: number; speed: bigint; direction: number; status: number; inOctets: bigint; inUcast: number;
-  inMulti: number; inBroad: number; inDiscards: number; inErrors: number; outOctets: bigint; outUcast: number;
-  outMulti: number; outBroad: number; outDiscards: number; outErrors: number;
-}
-const ifCounters = (c: IfCounters) => tlv(1, new Xdr().u32(c.index).u32(c.type).u64(c.speed).u32(c.direction).u32(c.status)
-  .u64(c.inOctets).u32(c.inUcast).u32(c.inMulti).u32(c.inBroad).u32(c.inDiscards).u32(c.inErrors).u32(999)
-  .u64(c.outOctets).u32(c.outUcast).u32(c.outMulti).u32(c.outBroad).u32(c.outDiscards).u32(c.outErrors).u32(0).done());
-const counterSample = (sourceId: number, records: Buffer[]) =>
-  tlv(2, new Xdr().u32(5).u32(sourceId).u32(records.length).raw(Buffer.concat(records)).done());
-
-/** An Ethernet + IPv4 + TCP frame. */
-function tcpFrame(src: string, dst: string, sport: number, dport: number, flags: number, payloadLength = 0): Buffer {
-  const tcp = Buffer.alloc(20 + payloadLength);
-  tcp.writeUInt16BE(sport, 0);
-  tcp.writeUInt16BE(dport, 2);
-  tcp[12] = 0x50 | ((flags >> 8) & 1);
-  tcp[13] = flags & 0xff;
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(20 + tcp.length, 2);
-  ip[8] = 64;
-  ip[9] = 6;
-  ip4(src).copy(ip, 12);
-  ip4(dst).copy(ip, 16);
-  return Buffer.concat([Buffer.from('020000000002020000000001', 'hex'), u16(0x0800), ip, tcp]);
-}
+// --- sFlow v5 datagrams ---
 
 /** A sampled TCP packet and the Flow columns it must become. */
 interface SampledTcp { src: string; dst: string; sport: number; dport: number; flags: number; frameLength: number; rate: number; input: number; output: number }
-const sampled = (p: SampledTcp) =>
-  flowSample({ rate: p.rate, input: p.input, output: p.output, records: [rawHeader(tcpFrame(p.src, p.dst, p.sport, p.dport, p.flags, 1460), p.frameLength)] });
+const sampled = (p: SampledTcp) => flowSample({
+  rate: p.rate, input: p.input, output: p.output,
+  records: [rawHeader(tcpFrame({ src: p.src, dst: p.dst, sport: p.sport, dport: p.dport, flags: p.flags, payload: 1460 }), { frameLength: p.frameLength })],
+});
 
 // --- IPFIX / NetFlow v9 records of one template ---
 

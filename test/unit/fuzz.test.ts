@@ -22,6 +22,7 @@ import { decodeIpfix, decodeNetflow9, DecodeContext } from '../../ingest/ipfix/d
 import { DEFAULT_LIMITS, DomainState, ExporterStates, Limits } from '../../ingest/ipfix/state';
 import { decodeSflow, MAX_SAMPLES } from '../../ingest/sflow/decoder';
 import * as B from '../ipfix-builder';
+import * as S from '../sflow-builder';
 
 const VERBOSE = !!process.env.FUZZ_VERBOSE;
 const START = 1_764_000_100_000;
@@ -227,102 +228,37 @@ function setOffsets(buf: Buffer, v9: boolean): Pick<Seed, 'lens' | 'counts' | 'i
   return { lens, counts, ids, fieldLens };
 }
 
-// sFlow v5 datagrams (sflow.org "sFlow Version 5"): a tiny XDR writer and the records the decoder reads.
-class Xdr {
-  private parts: Buffer[] = [];
-  u32(v: number): this {
-    this.parts.push(B.u32(v));
-    return this;
-  }
-  u64(v: bigint): this {
-    this.parts.push(B.u64(v));
-    return this;
-  }
-  raw(b: Buffer): this {
-    this.parts.push(b, Buffer.alloc((4 - (b.length % 4)) % 4));
-    return this;
-  }
-  opaque(b: Buffer): this {
-    return this.u32(b.length).raw(b);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-const tlv = (format: number, body: Buffer) => new Xdr().u32(format).opaque(body).done();
-const datagram = (samples: Buffer[], agent: Buffer = Buffer.from([10, 0, 255, 1]), subAgent = 0) => {
-  const x = new Xdr().u32(5).u32(agent.length === 16 ? 2 : 1).raw(agent).u32(subAgent).u32(1).u32(123456).u32(samples.length);
-  for (const s of samples) x.raw(s);
-  return x.done();
-};
-const flowSample = (records: Buffer[], rate = 4096) =>
-  tlv(1, new Xdr().u32(77).u32(0x11).u32(rate).u32(1_000_000).u32(0).u32(17).u32(18).u32(records.length).raw(Buffer.concat(records)).done());
-const expandedFlowSample = (records: Buffer[]) =>
-  tlv(3, new Xdr().u32(78).u32(0).u32(5_000_000).u32(512).u32(2_000_000).u32(3).u32(0).u32(0x80000001).u32(0).u32(12).u32(records.length).raw(Buffer.concat(records)).done());
-const rawHeader = (frame: Buffer, protocol = 1) => tlv(1, new Xdr().u32(protocol).u32(frame.length + 4).u32(4).opaque(frame.subarray(0, 128)).done());
-const extendedSwitch = (src: number, dst: number) => tlv(1001, new Xdr().u32(src).u32(0).u32(dst).u32(0).done());
-const ethernetRecord = (length: number) => tlv(2, new Xdr().u32(length).raw(Buffer.alloc(6)).raw(Buffer.alloc(6)).u32(0x0800).done());
-const sampledIpv4 = () => tlv(3, new Xdr().u32(1400).u32(6).raw(B.ipv4('10.9.0.1')).raw(B.ipv4('10.9.0.2')).u32(22).u32(60000).u32(0x11).u32(0).done());
-const sampledIpv6 = () => tlv(4, new Xdr().u32(200).u32(17).raw(B.ipv6('fd00::1')).raw(B.ipv6('fd00::2')).u32(53).u32(5353).u32(0).u32(0).done());
-const ifCounters = (index: number) => tlv(1, new Xdr().u32(index).u32(6).u64(400_000_000_000n).u32(1).u32(3)
-  .u64(0x1_2345_6789n).u32(1000).u32(20).u32(3).u32(4).u32(5).u32(999)
-  .u64(98_765_432_101_234n).u32(2000).u32(30).u32(1).u32(6).u32(7).u32(0).done());
-const counterSample = (sourceId: number, records: Buffer[]) => tlv(2, new Xdr().u32(5).u32(sourceId).u32(records.length).raw(Buffer.concat(records)).done());
-const expandedCounterSample = (index: number, records: Buffer[]) => tlv(4, new Xdr().u32(6).u32(0).u32(index).u32(records.length).raw(Buffer.concat(records)).done());
-
-const eth = (type: number, payload: Buffer, vlan?: number) => Buffer.concat([
-  Buffer.from('020000000002020000000001', 'hex'), vlan === undefined ? Buffer.alloc(0) : Buffer.concat([B.u16(0x8100), B.u16(vlan)]), B.u16(type), payload,
-]);
-function ip4(src: string, dst: string, proto: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h[8] = 64;
-  h[9] = proto;
-  B.ipv4(src).copy(h, 12);
-  B.ipv4(dst).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
-function ip6(src: string, dst: string, next: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(40);
-  h[0] = 0x60;
-  h.writeUInt16BE(payload.length, 4);
-  h[6] = next;
-  B.ipv6(src).copy(h, 8);
-  B.ipv6(dst).copy(h, 24);
-  return Buffer.concat([h, payload]);
-}
-const tcp = (sport: number, dport: number, flags: number) => {
-  const h = Buffer.alloc(40);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h[12] = 0x50 | ((flags >> 8) & 1);
-  h[13] = flags & 0xff;
-  return h;
-};
-const udp = (sport: number, dport: number, payload: Buffer = Buffer.alloc(8)) =>
-  Buffer.concat([B.u16(sport), B.u16(dport), B.u16(8 + payload.length), B.u16(0), payload]);
-const vxlan = (vni: number, inner: Buffer) => Buffer.concat([Buffer.from([0x08, 0, 0, 0, vni >> 16, (vni >> 8) & 0xff, vni & 0xff, 0]), inner]);
-
 function sflowSeeds(): Seed[] {
-  const tcpFrame = (src: string) => eth(0x0800, ip4(src, '10.101.0.11', 6, tcp(43512, 4791, 0x18)));
-  const inner = eth(0x86dd, ip6('fd00::1', 'fd00::2', 6, tcp(1, 2, 0x1ff)));
-  const counters = (i: number) => counterSample(i, [tlv(2, Buffer.alloc(40)), ifCounters(i)]);
+  // sFlow v5 datagrams (sflow.org "sFlow Version 5") with every sample and record the decoder reads.
+  const frame = (src: string) => S.tcpFrame({ src, payload: 20 });
+  const inner = S.ethernet(0x86dd, S.ipv6Packet('fd00::1', 'fd00::2', 6, S.tcp(1, 2, 0x1ff, 20), { hopLimit: 0 }));
+  const counters = (i: number) => S.counterSample(i, [S.tlv(2, Buffer.alloc(40)), S.ifCounters({ index: i })]);
   const dgrams: [string, Buffer][] = [
-    ['flow', datagram([flowSample([rawHeader(tcpFrame('10.0.0.1'))])])],
-    ['flows+counters', datagram([
-      flowSample([extendedSwitch(3, 4), rawHeader(eth(0x0800, ip4('10.0.0.1', '10.0.0.2', 17, udp(1, 4789, vxlan(5, inner))), 9))]),
+    ['flow', S.datagram([S.flowSample({ records: [S.rawHeader(frame('10.0.0.1'))] })])],
+    ['flows+counters', S.datagram([
+      S.flowSample({ records: [
+        S.extendedSwitch(3, 4),
+        S.rawHeader(S.ethernet(0x0800, S.ipv4Packet('10.0.0.1', '10.0.0.2', 17, S.udp(1, 4789, S.vxlan(5, inner))), { vlan: 9 })),
+      ] }),
       counters(3),
-      expandedFlowSample([rawHeader(ip6('2001:db8::1', '2001:db8::2', 58, Buffer.alloc(8)), 12)]),
-    ], B.ipv6('2001:db8::1'), 3)],
-    ['sampled structs', datagram([flowSample([sampledIpv4()]), flowSample([ethernetRecord(1418), sampledIpv6()], 1)])],
-    ['counters', datagram([counters(1), expandedCounterSample(70000, [ifCounters(70000)]), counterSample(2, [tlv(2005, Buffer.alloc(8))])])],
-    ['mixed', datagram([
-      tlv((4413 << 12) | 5, Buffer.alloc(36, 0xab)),
-      flowSample([tlv(1002, Buffer.alloc(12)), rawHeader(eth(0x0806, Buffer.alloc(28))), rawHeader(tcpFrame('10.0.0.5'))]),
-      flowSample([rawHeader(eth(0x0800, ip4('10.1.0.1', '10.1.0.2', 6, tcp(1, 2, 0x02)), 101)), extendedSwitch(55, 56)]),
+      S.expandedFlowSample({ input: 0x80000001, output: 12, records: [
+        S.rawHeader(S.ipv6Packet('2001:db8::1', '2001:db8::2', 58, Buffer.alloc(8), { hopLimit: 0 }), { protocol: S.HEADER_PROTOCOL.ipv6 }),
+      ] }),
+    ], { agent: '2001:db8::1', subAgent: 3 })],
+    ['sampled structs', S.datagram([
+      S.flowSample({ records: [S.sampledIpv4({ length: 1400, protocol: 6, src: '10.9.0.1', dst: '10.9.0.2', srcPort: 22, dstPort: 60000, tcpFlags: 0x11, tos: 0 })] }),
+      S.flowSample({ rate: 1, records: [
+        S.sampledEthernet(1418),
+        S.sampledIpv6({ length: 200, protocol: 17, src: 'fd00::1', dst: 'fd00::2', srcPort: 53, dstPort: 5353, tcpFlags: 0, tos: 0 }),
+      ] }),
+    ])],
+    ['counters', S.datagram([counters(1), S.expandedCounterSample(70000, [S.ifCounters({ index: 70000 })]), S.counterSample(2, [S.tlv(2005, Buffer.alloc(8))])])],
+    ['mixed', S.datagram([
+      S.tlv((4413 << 12) | 5, Buffer.alloc(36, 0xab)),
+      S.flowSample({ records: [S.tlv(1002, Buffer.alloc(12)), S.rawHeader(S.ethernet(0x0806, Buffer.alloc(28))), S.rawHeader(frame('10.0.0.5'))] }),
+      S.flowSample({ records: [S.rawHeader(S.ethernet(0x0800, S.ipv4Packet('10.1.0.1', '10.1.0.2', 6, S.tcp(1, 2, 0x02, 20)), { vlan: 101 })), S.extendedSwitch(55, 56)] }),
       counters(4),
-    ], Buffer.from([192, 0, 2, 77]), 1)],
+    ], { agent: '192.0.2.77', subAgent: 1 })],
   ];
   return dgrams.map(([name, buf]) => ({ name, buf, width: 4, fieldLens: [], ...sampleOffsets(buf) }));
 }
@@ -463,8 +399,8 @@ function headerAndRandom(rng: Rng, protocol: Proto, domain: number): Buffer {
   const body = rng.bytes(rng.int(1501));
   if (protocol === 'ipfix') return B.ipfixMessage({ domain, seq: rng.u32() }, body);
   if (protocol === 'netflow9') return B.v9Packet({ sourceId: domain, seq: rng.u32() }, body);
-  const agent = rng.chance(0.5) ? B.ipv4('192.0.2.50') : B.ipv6('2001:db8::50');
-  return Buffer.concat([new Xdr().u32(5).u32(agent.length === 16 ? 2 : 1).raw(agent).u32(domain).u32(rng.u32()).u32(1).u32(rng.int(8)).done(), body]);
+  const agent = rng.chance(0.5) ? '192.0.2.50' : '2001:db8::50';
+  return Buffer.concat([S.datagram([], { agent, subAgent: domain, seq: rng.u32(), uptime: 1, count: rng.int(8) }), body]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
