@@ -79,6 +79,11 @@ export class ExporterStates {
     this.exporters.delete(exporter);
   }
 
+  /** Every domain's state, for inspection (tests, diagnostics). */
+  *domains(): IterableIterator<DomainState> {
+    for (const domains of this.exporters.values()) yield* domains.values();
+  }
+
   get size(): { exporters: number; templates: number; pendingBytes: number } {
     let templates = 0;
     let pendingBytes = 0;

@@ -61,6 +61,18 @@ class Reader {
     this.off = o + 4;
     return b[o]! * 0x100_0000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
   }
+  /**
+   * Enters a length-prefixed record of the current sample: reads its format and length, narrows `end` to it,
+   * and returns where the next record starts (XDR opaque: padded to 4, however the agent counted).
+   */
+  record(): { format: number; next: number } {
+    const format = this.u32();
+    const len = this.u32();
+    this.need(len);
+    const next = this.off + Math.min(pad4(len), this.left);
+    this.end = this.off + len;
+    return { format, next };
+  }
   /** Clamped to MAX_SAFE_INTEGER: the records' UInt64 columns are JS numbers. */
   u64(): number {
     this.need(8);
@@ -188,11 +200,7 @@ function flowSample(r: Reader, expanded: boolean, agent: Agent, out: SflowDecode
   let ipStructV6 = false;
   let switchVlan = 0;
   for (let j = 0; j < n; j++) {
-    const format = r.u32();
-    const len = r.u32();
-    r.need(len);
-    const next = r.off + Math.min(pad4(len), r.left);
-    r.end = r.off + len;
+    const { format, next } = r.record();
     if (format === RAW_HEADER) {
       const protocol = r.u32();
       const frame = r.u32();
@@ -280,11 +288,7 @@ function counterSample(r: Reader, expanded: boolean, agent: Agent, out: SflowDec
   if (n < 0) return;
   const sampleEnd = r.end;
   for (let j = 0; j < n; j++) {
-    const format = r.u32();
-    const len = r.u32();
-    r.need(len);
-    const next = r.off + Math.min(pad4(len), r.left);
-    r.end = r.off + len;
+    const { format, next } = r.record();
     if (format === GENERIC_INTERFACE) out.counters.push(ifCounters(r, sourceId, agent));
     r.off = next;
     r.end = sampleEnd;

@@ -521,24 +521,9 @@ function check(stats: Stats, protocol: Proto, category: Category, seed: string, 
   if (!Number.isInteger(out.lost) || out.lost < 0) finding(stats, { ...base, what: 'bad lost count', detail: String(out.lost) });
 }
 
-/**
- * The domains' own state, for the per-domain limits that states.size cannot show. ExporterStates keeps them
- * private: read through a cast, and skipped (totals only) should that shape change.
- */
-function domainsOf(states: ExporterStates): DomainState[] | undefined {
-  const exporters = (states as unknown as { exporters?: unknown }).exporters;
-  if (!(exporters instanceof Map)) return undefined;
-  const out: DomainState[] = [];
-  for (const domains of exporters.values()) {
-    if (!(domains instanceof Map)) return undefined;
-    for (const d of domains.values()) if (d instanceof DomainState) out.push(d);
-  }
-  return out;
-}
-
 function checkBounds(stats: Stats, states: ExporterStates, protocol: Proto): void {
   const over = (detail: string) => finding(stats, { what: 'state over its limits', protocol, category: 'valid', seed: '-', hex: '', detail });
-  for (const d of domainsOf(states) ?? []) {
+  for (const d of states.domains()) {
     const held = d.pending.reduce((a, p) => a + p.data.length, 0);
     stats.maxSize.domainTemplates = Math.max(stats.maxSize.domainTemplates, d.templates.size);
     if (d.templates.size > LIMITS.maxTemplatesPerDomain) over(`a domain holds ${d.templates.size} templates`);
