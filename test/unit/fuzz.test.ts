@@ -19,7 +19,7 @@ import { InterfaceCounterSchema } from '../../core/records';
 import { Collector, CollectorProtocol } from '../../ingest/collector';
 import type { Decoded } from '../../ingest/decoded';
 import { decodeIpfix, decodeNetflow9, DecodeContext } from '../../ingest/ipfix/decoder';
-import { DEFAULT_LIMITS, DomainState, ExporterStates, Limits } from '../../ingest/ipfix/state';
+import { DEFAULT_LIMITS, ExporterStates, Limits } from '../../ingest/ipfix/state';
 import { decodeSflow, MAX_SAMPLES } from '../../ingest/sflow/decoder';
 import * as B from '../ipfix-builder';
 import * as S from '../sflow-builder';
