@@ -38,8 +38,6 @@ export function sniffProtocol(packet: Buffer): CollectorProtocol | undefined {
   return undefined;
 }
 
-/** IPv4 senders on a dual-stack socket appear as ::ffff:a.b.c.d; flows name them as plain IPv4. */
-export const plainAddress = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 
 export class Collector {
   /** sFlow sequence numbers per agent and sub-agent. */

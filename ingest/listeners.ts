@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/log';
-import { Collector, CollectorProtocol, plainAddress } from './collector';
+import { plainAddress } from './address';
+import { Collector, CollectorProtocol } from './collector';
 
 export interface Listener {
   protocol: string;
