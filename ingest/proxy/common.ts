@@ -93,3 +93,15 @@ export function proxyFlow(r: ProxyRequest, prefix: string): ProxyLineResult {
   const checked = FlowSchema.safeParse(flow);
   return checked.success ? { flow } : fail(`${prefix}-invalid-flow`, zodDetail(checked.error));
 }
+
+/** A JSON log line validated by `schema`; errors are `PREFIX-invalid-json` (syntax) or `PREFIX-bad-fields`. */
+export function parseJsonLine<T>(text: string, schema: z.ZodType<T>, prefix: string): { data: T } | { error: DecodeError } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { error: { reason: `${prefix}-invalid-json`, detail: (err as Error).message } };
+  }
+  const r = schema.safeParse(raw);
+  return r.success ? { data: r.data } : { error: { reason: `${prefix}-bad-fields`, detail: zodDetail(r.error) } };
+}

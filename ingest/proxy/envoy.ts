@@ -29,7 +29,7 @@
  */
 import { z } from 'zod';
 import {
-  countField, fail, isAddress, proxyFlow, splitHostPort, sumKnown, textField, zodDetail,
+  countField, fail, isAddress, parseJsonLine, proxyFlow, splitHostPort, sumKnown, textField, zodDetail,
   type ProxyLineResult,
 } from './common';
 import { plainAddress } from '../address';
@@ -116,12 +116,6 @@ export function parseEnvoyLine(line: string, proxyAddress: string, now: number, 
     const e = EnvoyEntry.safeParse(Object.fromEntries(TEXT_KEYS.map((k, i) => [k, m[i + 1]])));
     return e.success ? envoyFlow(e.data, proxyAddress, now, opts) : fail('envoy-unparsable', zodDetail(e.error));
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return fail('envoy-invalid-json', (err as Error).message);
-  }
-  const e = EnvoyEntry.safeParse(raw);
-  return e.success ? envoyFlow(e.data, proxyAddress, now, opts) : fail('envoy-bad-fields', zodDetail(e.error));
+  const j = parseJsonLine(text, EnvoyEntry, 'envoy');
+  return 'error' in j ? j : envoyFlow(j.data, proxyAddress, now, opts);
 }

@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import type { DecodeError } from '../decoded';
-import { countField, fail, type ProxyLineResult, proxyFlow, splitHostPort, sumKnown, textField, zodDetail } from './common';
+import { countField, fail, parseJsonLine, type ProxyLineResult, proxyFlow, splitHostPort, sumKnown, textField, zodDetail } from './common';
 
 
 /** "1764000000.123" (%ts.%03tu) to milliseconds, without float rounding. */
@@ -124,14 +124,8 @@ export function parseSquidLine(line: string, proxyAddress: string, now: number):
     const e = parseNative(text);
     return 'reason' in e ? { error: e } : squidFlow(e, proxyAddress, now);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return fail('squid-invalid-json', (err as Error).message);
-  }
-  const j = SquidJson.safeParse(raw);
-  if (!j.success) return fail('squid-bad-fields', zodDetail(j.error));
+  const j = parseJsonLine(text, SquidJson, 'squid');
+  if ('error' in j) return j;
   const d = j.data;
   const entry: SquidEntry = {
     time: d.time, duration: d.duration_ms, client: d.client, clientPort: d.client_port, status: d.status,
