@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import type { DecodeError } from '../decoded';
-import { countField, fail, parseJsonLine, type ProxyLineResult, proxyFlow, splitHostPort, sumKnown, textField, zodDetail } from './common';
+import { countField, parseJsonLine, type ProxyLineResult, proxyFlow, splitHostPort, sumKnown, textField } from './common';
 
 
 /** "1764000000.123" (%ts.%03tu) to milliseconds, without float rounding. */
