@@ -20,6 +20,7 @@ import { Collector, CollectorProtocol } from '../../ingest/collector';
 import type { Decoded } from '../../ingest/decoded';
 import { decodeIpfix, decodeNetflow9, DecodeContext } from '../../ingest/ipfix/decoder';
 import { DEFAULT_LIMITS, ExporterStates, Limits } from '../../ingest/ipfix/state';
+import { mulberry32 } from '../../ingest/synthetic';
 import { decodeSflow, MAX_SAMPLES } from '../../ingest/sflow/decoder';
 import * as B from '../ipfix-builder';
 import * as S from '../sflow-builder';
@@ -46,17 +47,6 @@ const COUNTS = { ipfix: 38_000, netflow9: 28_000, sflow: 30_000, collector: 5_00
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;
@@ -689,6 +679,14 @@ describe('decoder fuzzing', () => {
 
   /** Last in each test, so the figures above are checked too: the inputs that broke a decoder, as hex. */
   const expectClean = (s: Stats) => expect(report(s)).toBe('');
+  /** The limits were reached, and held (checkBounds found no excess, or expectClean says so). */
+  const expectLimitsHeld = (s: Stats) => {
+    expect(s.maxSize.exporters).toBe(LIMITS.maxExporters);
+    expect(s.maxSize.templates).toBeGreaterThan(LIMITS.maxTemplatesPerDomain);
+    expect(s.maxSize.domainTemplates).toBe(LIMITS.maxTemplatesPerDomain);
+    expect(s.pendingFull).toBeGreaterThan(0);
+    expectClean(s);
+  };
   const expectReasons = (s: Stats, reasons: string[]) => {
     const missing = reasons.filter((r) => !s.reasons.has(r));
     expect(missing).toEqual([]);
@@ -704,12 +702,7 @@ describe('decoder fuzzing', () => {
       'template-too-many-fields', 'template-truncated', 'bad-template', 'record-truncated', 'record-without-addresses',
       'template-missing', 'template-expired', 'template-evicted', 'exporter-limit', 'domain-limit',
     ]);
-    // The limits were reached, and held (checkBounds found no excess, or expectClean below says so).
-    expect(s.maxSize.exporters).toBe(LIMITS.maxExporters);
-    expect(s.maxSize.templates).toBeGreaterThan(LIMITS.maxTemplatesPerDomain);
-    expect(s.maxSize.domainTemplates).toBe(LIMITS.maxTemplatesPerDomain);
-    expect(s.pendingFull).toBeGreaterThan(0);
-    expectClean(s);
+    expectLimitsHeld(s);
   });
 
   it(`NetFlow v9: ${COUNTS.netflow9} packets through one shared exporter state`, () => {
@@ -723,11 +716,7 @@ describe('decoder fuzzing', () => {
       'template-too-many-fields', 'template-truncated', 'bad-template', 'record-without-addresses',
       'template-missing', 'template-expired', 'template-evicted', 'exporter-limit', 'domain-limit',
     ]);
-    expect(s.maxSize.exporters).toBe(LIMITS.maxExporters);
-    expect(s.maxSize.templates).toBeGreaterThan(LIMITS.maxTemplatesPerDomain);
-    expect(s.maxSize.domainTemplates).toBe(LIMITS.maxTemplatesPerDomain);
-    expect(s.pendingFull).toBeGreaterThan(0);
-    expectClean(s);
+    expectLimitsHeld(s);
   });
 
   it(`sFlow: ${COUNTS.sflow} datagrams`, () => {
