@@ -4,6 +4,7 @@
  * Precedence: defaults < YAML file (--config or EASTWATCH_CONFIG) < environment.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -80,6 +81,15 @@ const CollectorSchema = z.strictObject({
   ),
 });
 
+const files = () => z.array(z.string().min(1)).default([]);
+
+const LogsSchema = z.strictObject({
+  squid: leaf(files(), 'EASTWATCH_SQUID_LOGS', 'Squid access.log files to follow (native or JSON logformat), comma-separated'),
+  envoy: leaf(files(), 'EASTWATCH_ENVOY_LOGS', 'Envoy access log files to follow (JSON or default text format), comma-separated'),
+  hubble: leaf(files(), 'EASTWATCH_HUBBLE_FILES', 'Hubble flow JSON files to follow (hubble observe -o json, the Hubble exporter), comma-separated'),
+  proxyAddress: leaf(z.string().refine((a) => isIP(a) !== 0, 'not an IP address').default('0.0.0.0'), 'EASTWATCH_PROXY_ADDRESS', 'Address of the egress proxy whose logs are read (exporter_address of its flows)'),
+});
+
 const HttpSchema = z.strictObject({
   host: leaf(z.string().default('127.0.0.1'), 'EASTWATCH_HTTP_HOST', 'Address of the health, metrics and API server'),
   port: leaf(z.number().int().min(0).max(65535).default(8080), 'EASTWATCH_HTTP_PORT', 'Port of the health, metrics and API server (0 picks a free one)'),
@@ -92,6 +102,7 @@ export const ConfigSchema = z.strictObject({
   clickhouse: ClickHouseSchema.default(ClickHouseSchema.parse({})),
   writer: WriterSchema.default(WriterSchema.parse({})),
   collectors: CollectorSchema.default(CollectorSchema.parse({})),
+  logs: LogsSchema.default(LogsSchema.parse({})),
   http: HttpSchema.default(HttpSchema.parse({})),
 });
 

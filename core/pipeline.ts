@@ -11,6 +11,7 @@ import { startHttp } from '../api/server';
 import { Collector } from '../ingest/collector';
 import { ExporterStates, DEFAULT_LIMITS } from '../ingest/ipfix/state';
 import { Listener, startListeners } from '../ingest/listeners';
+import { followLogs, LOG_FORMATS } from '../ingest/logs/collector';
 import { Writer } from '../writer/writer';
 import { openStore, Store } from './clickhouse';
 import { Config, topics } from './config';
@@ -107,6 +108,11 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
       });
       pipeline.listeners = await startListeners(cfg, collector, log.child({ stage: 'collector' }));
       closers.push(async () => { await Promise.all(pipeline.listeners.map((l) => l.close())); });
+      const followers = followLogs(
+        LOG_FORMATS.flatMap((format) => cfg.logs[format].map((path) => ({ format, path }))),
+        { proxyAddress: cfg.logs.proxyAddress, flow: bounded(flows), deadLetter, log: log.child({ stage: 'collector' }) },
+      );
+      closers.push(async () => { await Promise.all(followers.map((f) => f.stop())); });
     }
     if (roles.includes('http')) {
       const http = await startHttp(cfg, log, {
