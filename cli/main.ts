@@ -10,6 +10,8 @@ import { migrate } from '../core/migrations';
 import { ROLES, Role, startPipeline } from '../core/pipeline';
 import { decodeCapture } from './decode';
 import { runDemo } from './demo';
+import { ingestStdin } from './ingest';
+import { LOG_FORMATS, LogFormat } from '../ingest/logs/collector';
 import { produceSynthetic } from './produce';
 
 const positiveInt = (v: string) => {
@@ -62,6 +64,18 @@ program.command('demo')
   .action(async (opts: { flows: number }) => {
     const cfg = config(program.opts());
     await runDemo(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts.flows);
+  });
+
+program.command('ingest')
+  .description('read Hubble flow JSON or proxy access-log lines from stdin into the flows topic')
+  .requiredOption('--format <format>', `line format: ${LOG_FORMATS.join(', ')}`, (v: string) => {
+    if (!(LOG_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${LOG_FORMATS.join(', ')}`);
+    return v as LogFormat;
+  })
+  .action(async (opts: { format: LogFormat }) => {
+    const cfg = config(program.opts());
+    const summary = await ingestStdin(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts.format);
+    console.error(JSON.stringify(summary));
   });
 
 program.command('migrate')

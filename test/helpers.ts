@@ -114,3 +114,18 @@ export async function offsets(kafka: Kafka, topic: string, group: string): Promi
     throw e;
   }
 }
+
+/** Runs a writer until it has committed everything in the flows topic, then stops it with SIGTERM (exit 0). */
+export async function drainWith(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
+  const kafka = testKafka();
+  const writer = spawnCli(t, ['start', '--roles', 'writer'], extraEnv);
+  const topic = `${t.prefix}.flows`;
+  await waitFor(async () => {
+    const o = await offsets(kafka, topic, t.group);
+    return o && o.end > 0 && o.committed === o.end ? true : undefined;
+  }, 180_000, () => `writer did not catch up:\n${writer.output().slice(-3000)}`);
+  writer.proc.kill('SIGTERM');
+  const exit = await writer.exited;
+  if (exit.code !== 0) throw new Error(`writer exited with ${JSON.stringify(exit)}:\n${writer.output().slice(-3000)}`);
+  return writer.output();
+}

@@ -5,22 +5,10 @@
 import { FLOWS } from '../../core/streams';
 import { SyntheticCluster } from '../../ingest/synthetic';
 import { fullFlow } from '../fixtures';
-import { killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
+import { drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { produceFlows, storedTotals } from './produce';
 
 const kafka = testKafka();
-
-async function drainWith(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}) {
-  const writer = spawnCli(t, ['start', '--roles', 'writer'], extraEnv);
-  const topic = `${t.prefix}.flows`;
-  await waitFor(async () => {
-    const o = await offsets(kafka, topic, t.group);
-    return o && o.end > 0 && o.committed === o.end ? true : undefined;
-  }, 180_000, () => `writer did not catch up:\n${writer.output().slice(-3000)}`);
-  writer.proc.kill('SIGTERM');
-  expect(await writer.exited).toEqual({ code: 0, signal: null });
-  return writer.output();
-}
 
 describe('writer', () => {
   let t: TestEnv;
