@@ -10,7 +10,8 @@ import type { Logger } from './log';
 
 export const KAFKA_SCRIPT = path.resolve(__dirname, '../../scripts/kafka.sh');
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => (s.destroy(), resolve(true)));

@@ -129,3 +129,10 @@ export async function drainWith(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}): P
   if (exit.code !== 0) throw new Error(`writer exited with ${JSON.stringify(exit)}:\n${writer.output().slice(-3000)}`);
   return writer.output();
 }
+
+/** The value of one series (`name{labels}` exactly as exposed) on a child's /metrics; 0 when absent. */
+export async function metricValue(port: number, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}

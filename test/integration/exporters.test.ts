@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Flow } from '../../core/flow';
 import { syntheticTraffic } from '../../ingest/pcap-writer';
-import { cli, killChildren, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { cli, killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 
 const run = promisify(execFile);
 
@@ -109,10 +109,7 @@ describe('collectors against softflowd and tshark', () => {
     expect(ipfix).toEqual(whole);
     expect(netflow9).toEqual(whole);
 
-    const stored = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      return Number(/^eastwatch_records_out_total\{stage="writer"\} (\d+)/m.exec(text)?.[1] ?? 0);
-    };
+    const stored = () => metricValue(httpPort, 'eastwatch_records_out_total{stage="writer"}');
     await waitFor(async () => ((await stored()) >= ipfix.records + ipfixTcp.records + netflow9.records ? true : undefined), 60_000,
       () => `writer stored too few flows:\n${app.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 500)); // a last datagram in flight would show as a surplus below

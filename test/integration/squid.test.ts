@@ -8,7 +8,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { killChildren, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 
 function request(proxyPort: number, url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -80,10 +80,7 @@ describe('egress proxy logs from a real squid', () => {
     const denied = await request(proxyPort, 'http://exfil.invalid/upload');
     expect(denied.status).toBe(403);
 
-    const stored = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      return Number(/^eastwatch_clickhouse_inserted_rows_total\{table="flows"\} (\d+)/m.exec(text)?.[1] ?? 0);
-    };
+    const stored = () => metricValue(httpPort, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}');
     await waitFor(async () => ((await stored()) >= 2 ? true : undefined), 60_000, () => app.output().slice(-2000));
     app.proc.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: 0, signal: null });

@@ -2,26 +2,12 @@
  * `eastwatch start` as an operator runs it: it starts its own Kafka broker (no KAFKA_BROKERS), serves
  * /healthz and /metrics, stores flows, and drains and exits 0 within 10 s of SIGTERM, taking the broker down.
  */
-import { connect } from 'node:net';
 import { SyntheticCluster } from '../../ingest/synthetic';
-import { killChildren, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { portOpen } from '../../core/managed-kafka';
+import { killChildren, metricValue, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 import { produceFlows } from './produce';
 
 const MANAGED_PORT = 19192;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function metricValue(port: number, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 describe('eastwatch start', () => {
   let t: TestEnv;

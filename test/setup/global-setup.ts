@@ -1,13 +1,7 @@
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import * as path from 'node:path';
+import { portOpen } from '../../core/managed-kafka';
 import { kafkaScript, ROOT, TEST_KAFKA_PORT } from './broker';
-
-const serving = (port: number) => new Promise<boolean>((resolve) => {
-  const s = connect({ host: '127.0.0.1', port });
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-});
 
 export default async function globalSetup(): Promise<void> {
   if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
@@ -15,7 +9,7 @@ export default async function globalSetup(): Promise<void> {
   }
   if (!process.env.KAFKA_BROKERS) {
     // Another test run may already have the broker up: use it, and leave stopping it to that run.
-    if (!(await serving(TEST_KAFKA_PORT))) {
+    if (!(await portOpen(TEST_KAFKA_PORT))) {
       kafkaScript('start');
       process.env.EASTWATCH_TEST_OWNS_BROKER = '1';
     }
