@@ -90,6 +90,20 @@ const LogsSchema = z.strictObject({
   proxyAddress: leaf(z.string().refine((a) => isIP(a) !== 0, 'not an IP address').default('0.0.0.0'), 'EASTWATCH_PROXY_ADDRESS', 'Address of the egress proxy whose logs are read (exporter_address of its flows)'),
 });
 
+const hostPort = () => z.string().regex(/^[^\s]+:\d{1,5}$/, 'expected host:port');
+
+const HubbleSchema = z.strictObject({
+  topics: leaf(z.array(topicName()).default([]), 'EASTWATCH_HUBBLE_TOPICS', 'Kafka topics carrying Hubble flow JSON (a line a message, or newline-separated lines), comma-separated'),
+  group: leaf(z.string().min(1).default('eastwatch-hubble'), 'EASTWATCH_HUBBLE_GROUP', 'Consumer group reading the Hubble topics'),
+  transactionalId: leaf(z.string().min(1).default('eastwatch-hubble'), 'EASTWATCH_HUBBLE_TRANSACTIONAL_ID', 'Transactional id that moves Hubble topic flows and their offsets into the flows topic atomically; unique per eastwatch instance'),
+  relay: leaf(hostPort().optional(), 'EASTWATCH_HUBBLE_RELAY', 'Hubble Relay (host:port) to follow over gRPC'),
+  relayTls: leaf(z.boolean().default(false), 'EASTWATCH_HUBBLE_RELAY_TLS', 'Connect to Hubble Relay over TLS'),
+  relayCaFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CA_FILE', 'PEM CA of Hubble Relay\'s certificate'),
+  relayCertFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CERT_FILE', 'PEM client certificate for mutual TLS with Hubble Relay'),
+  relayKeyFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_KEY_FILE', 'PEM client key for mutual TLS with Hubble Relay'),
+  relayServerName: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_SERVER_NAME', 'TLS server name of Hubble Relay when it differs from the address (e.g. *.hubble-relay.cilium.io)'),
+});
+
 const HttpSchema = z.strictObject({
   host: leaf(z.string().default('127.0.0.1'), 'EASTWATCH_HTTP_HOST', 'Address of the health, metrics and API server'),
   port: leaf(z.number().int().min(0).max(65535).default(8080), 'EASTWATCH_HTTP_PORT', 'Port of the health, metrics and API server (0 picks a free one)'),
@@ -103,6 +117,7 @@ export const ConfigSchema = z.strictObject({
   writer: WriterSchema.default(WriterSchema.parse({})),
   collectors: CollectorSchema.default(CollectorSchema.parse({})),
   logs: LogsSchema.default(LogsSchema.parse({})),
+  hubble: HubbleSchema.default(HubbleSchema.parse({})),
   http: HttpSchema.default(HttpSchema.parse({})),
 });
 

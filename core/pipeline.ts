@@ -12,6 +12,7 @@ import { Collector } from '../ingest/collector';
 import { ExporterStates, DEFAULT_LIMITS } from '../ingest/ipfix/state';
 import { Listener, startListeners } from '../ingest/listeners';
 import { followLogs, LOG_FORMATS } from '../ingest/logs/collector';
+import { TopicLineSource } from '../ingest/logs/topic';
 import { Writer } from '../writer/writer';
 import { openStore, Store } from './clickhouse';
 import { Config, topics } from './config';
@@ -113,6 +114,13 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
         { proxyAddress: cfg.logs.proxyAddress, flow: bounded(flows), deadLetter, log: log.child({ stage: 'collector' }) },
       );
       closers.push(async () => { await Promise.all(followers.map((f) => f.stop())); });
+      if (cfg.hubble.topics.length > 0) {
+        const source = new TopicLineSource(kafka, cfg, {
+          format: 'hubble', topics: cfg.hubble.topics, groupId: cfg.hubble.group, transactionalId: cfg.hubble.transactionalId, deadLetter,
+        }, log.child({ stage: 'collector' }));
+        await source.start();
+        closers.push(() => source.stop());
+      }
     }
     if (roles.includes('http')) {
       const http = await startHttp(cfg, log, {

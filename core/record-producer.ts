@@ -21,6 +21,44 @@ export function partitionOf(key: string, partitions: number): number {
   return (h >>> 0) % partitions;
 }
 
+/**
+ * Records as Kafka messages: grouped by partition, up to `perMessage` records of one partition per message.
+ * Shared by the buffering producer and the transactional topic sources.
+ */
+export function toMessages<T>(stream: RecordStream<T>, records: Iterable<T>, partitions: number, perMessage: number): { messages: Message[]; count: number } {
+  const buckets: T[][] = Array.from({ length: partitions }, () => []);
+  let count = 0;
+  for (const r of records) {
+    buckets[partitionOf(stream.partitionKey(r), partitions)]!.push(r);
+    count++;
+  }
+  return { messages: bucketsToMessages(stream, buckets, perMessage), count };
+}
+
+function bucketsToMessages<T>(stream: RecordStream<T>, buckets: T[][], perMessage: number): Message[] {
+  const messages: Message[] = [];
+  buckets.forEach((bucket, partition) => {
+    for (let i = 0; i < bucket.length; i += perMessage) {
+      messages.push({ partition, value: stream.codec.encode(bucket.slice(i, i + perMessage)) });
+    }
+  });
+  return messages;
+}
+
+/** Partitions of a topic, from the cluster's metadata. */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    if (n < 1) throw new Error(`topic ${topic} has no partitions`);
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export class RecordProducer<T> {
   private readonly producer: Producer;
   private readonly topic: string;
@@ -47,15 +85,7 @@ export class RecordProducer<T> {
 
   async connect(kafka: Kafka): Promise<void> {
     await this.producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [this.topic] });
-      this.partitions = meta.topics[0]?.partitions.length ?? 0;
-    } finally {
-      await admin.disconnect();
-    }
-    if (this.partitions < 1) throw new Error(`topic ${this.topic} has no partitions`);
+    this.partitions = await partitionCount(kafka, this.topic);
     this.buckets = Array.from({ length: this.partitions }, () => []);
   }
 
@@ -83,15 +113,8 @@ export class RecordProducer<T> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const messages: Message[] = [];
-    let count = 0;
-    const per = this.cfg.kafka.flowsPerMessage;
-    this.buckets.forEach((bucket, partition) => {
-      for (let i = 0; i < bucket.length; i += per) {
-        messages.push({ partition, value: this.stream.codec.encode(bucket.slice(i, i + per)) });
-      }
-      count += bucket.length;
-    });
+    const messages = bucketsToMessages(this.stream, this.buckets, this.cfg.kafka.flowsPerMessage);
+    const count = this.queued;
     this.buckets = this.buckets.map(() => []);
     this.queued = 0;
     this.inFlight += count;

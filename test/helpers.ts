@@ -136,3 +136,32 @@ export async function metricValue(port: number, series: string): Promise<number>
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
+
+export interface DeadLetterMessage {
+  reason: string;
+  stage: string;
+  source: string;
+  origin: string;
+  key: string;
+  value: Buffer;
+}
+
+/** Reads the dead-letter topic of a test instance until it holds at least `count` records. */
+export async function deadLetters(kafka: Kafka, prefix: string, count: number, timeoutMs = 60_000): Promise<DeadLetterMessage[]> {
+  const consumer = kafka.consumer({ groupId: `dlq-${prefix}-${randomUUID().slice(0, 8)}` });
+  const dead: DeadLetterMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: `${prefix}.dead-letter`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const h = (k: string) => String(message.headers?.[k] ?? '');
+        dead.push({ reason: h('reason'), stage: h('stage'), source: h('source'), origin: h('origin'), key: String(message.key), value: Buffer.from(message.value ?? '') });
+      },
+    });
+    await waitFor(() => (dead.length >= count ? true : undefined), timeoutMs, () => `dead letters: ${dead.length} of ${count}`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return dead;
+}

@@ -17,19 +17,10 @@ import type { Config } from '../core/config';
 import { DeadLetter } from '../core/dead-letter';
 import { RecordStream, STREAMS } from '../core/streams';
 import type { Logger } from '../core/log';
+import { failpoint } from '../core/failpoint';
 import { insertDuration, insertRows, kafkaLag, recordsFailed, recordsIn, recordsOut } from '../core/metrics';
 
 const STAGE = 'writer';
-
-/**
- * Failpoint for the crash tests: EASTWATCH_FAILPOINT=writer-after-insert:N kills the process with SIGKILL
- * right after the N-th flows insert and before its offset commit, the worst moment for duplicates.
- */
-const failAfterInsert = (() => {
-  const m = /^writer-after-insert:(\d+)$/.exec(process.env.EASTWATCH_FAILPOINT ?? '');
-  return m ? Number(m[1]) : 0;
-})();
-let inserts = 0;
 
 interface Intent {
   first: number;
@@ -69,6 +60,12 @@ export class Writer {
       heartbeatInterval: 3000,
       rebalanceTimeout: 60_000,
       allowAutoTopicCreation: false,
+    });
+    // A fetch of transaction markers alone never reaches eachBatch: commit past it when nothing is carried.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || payload.firstOffset === null || this.carry.has(`${payload.topic}/${payload.partition}`)) return;
+      this.commitPast(payload.topic, payload.partition, Number(payload.lastOffset)).catch((e: Error) =>
+        this.log.warn({ err: e, topic: payload.topic, partition: payload.partition }, 'committing past transaction markers failed; retried on the next fetch'));
     });
     // A new generation may own other partitions: forget what was loaded for the old assignment.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -131,10 +128,12 @@ export class Writer {
     let cur: Pending | undefined = this.carry.get(key);
     this.carry.delete(key);
 
+    let flushed = -1;
     const flushAt = async (p: Pending) => {
       await this.writeRange(stream, topic, partition, p);
       resolveOffset(String(p.last));
       await this.consumer.commitOffsets([{ topic, partition, offset: String(p.last + 1) }]);
+      flushed = p.last;
       await heartbeat();
     };
 
@@ -156,10 +155,19 @@ export class Writer {
         cur = undefined;
       }
     }
-    if (!cur) return;
-    if (replay.length > 0) this.carry.set(key, cur); // the recorded range continues in the next fetch
-    else await flushAt(cur);
+    if (cur && replay.length > 0) {
+      this.carry.set(key, cur); // the recorded range continues in the next fetch
+      return;
+    }
+    if (cur) await flushAt(cur);
+    // Transaction markers after the last record (flows from transactional sources) are past too.
+    const tail = Number(batch.lastOffset());
+    if (tail > flushed) await this.commitPast(topic, partition, tail);
     kafkaLag.set({ group: this.cfg.writer.groupId, topic, partition }, Number(batch.offsetLag()));
+  }
+
+  private commitPast(topic: string, partition: number, offset: number): Promise<void> {
+    return this.consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }]);
   }
 
   private async decodeInto(stream: RecordStream<unknown>, rows: Record<string, unknown>[], message: KafkaMessage, topic: string, partition: number): Promise<void> {
@@ -214,7 +222,7 @@ export class Writer {
       },
     });
     end();
-    if (failAfterInsert && ++inserts === failAfterInsert) process.kill(process.pid, 'SIGKILL');
+    failpoint('writer-after-insert'); // inserted, offsets not committed: the worst moment for duplicates
     insertRows.inc({ table: stream.table }, p.rows.length);
     recordsOut.inc({ stage: STAGE }, p.rows.length);
   }

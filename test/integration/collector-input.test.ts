@@ -6,7 +6,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { Child, killChildren, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
+import { Child, deadLetters, killChildren, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { FieldSpec, IE, ipfixMessage, ipv4 as ip4, set, templateRecord, u16, u32, u64, u8, v9Packet } from '../ipfix-builder';
 import { counterSample, datagram, flowSample, IfCounters, ifCounters, rawHeader, tcpFrame } from '../sflow-builder';
 
@@ -328,21 +328,7 @@ describe('collector input on real sockets', () => {
     ]);
 
     // The dead-letter topic has every bad packet, byte for byte, with its reason.
-    const consumer = kafka.consumer({ groupId: `dlq-${prefix}` });
-    const dead: { reason: string; stage: string; source: string; origin: string; key: string; value: Buffer }[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: `${prefix}.dead-letter`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          const h = (k: string) => String(message.headers?.[k] ?? '');
-          dead.push({ reason: h('reason'), stage: h('stage'), source: h('source'), origin: h('origin'), key: String(message.key), value: Buffer.from(message.value!) });
-        },
-      });
-      await waitFor(() => (dead.length >= bad.length ? true : undefined), 60_000, () => `dead letters: ${dead.length} of ${bad.length}`);
-    } finally {
-      await consumer.disconnect();
-    }
+    const dead = await deadLetters(kafka, prefix, bad.length);
     expect(dead.every((d) => d.stage === 'collector' && d.source === '127.0.0.1' && d.key === '127.0.0.1')).toBe(true);
     const asSent = bad.map((b) => `${b.origin} ${b.reason} ${b.packet.toString('hex')}`).sort();
     const asDead = dead.map((d) => {

@@ -5,7 +5,7 @@
 import { FLOWS } from '../../core/streams';
 import { SyntheticCluster } from '../../ingest/synthetic';
 import { fullFlow } from '../fixtures';
-import { drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
+import { deadLetters, drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { produceFlows, storedTotals } from './produce';
 
 const kafka = testKafka();
@@ -80,18 +80,7 @@ describe('writer', () => {
     const [stored] = await query(t, 'SELECT count() AS n FROM eastwatch.flows');
     expect(Number(stored!.n)).toBe(100 + 9);
 
-    const consumer = kafka.consumer({ groupId: `dlq-${t.prefix}` });
-    const dead: { reason: string; origin: string; stage: string; value: string }[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${t.prefix}.dead-letter`, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const h = (k: string) => String(message.headers?.[k] ?? '');
-        dead.push({ reason: h('reason'), origin: h('origin'), stage: h('stage'), value: message.value!.toString() });
-      },
-    });
-    await waitFor(() => (dead.length >= 3 ? true : undefined), 30_000, () => `dead letters: ${JSON.stringify(dead)}`);
-    await consumer.disconnect();
+    const dead = (await deadLetters(kafka, t.prefix, 3, 30_000)).map((d) => ({ ...d, value: d.value.toString() }));
     const reasons = dead.map((d) => d.reason).sort();
     expect(reasons[0]).toMatch(/^invalid-flow: src_addr: not an IPv4 or IPv6 address; protocol: Too big: expected number to be <=255/);
     expect(reasons[1]).toMatch(/^undecodable-message: bad magic 0x7b/);

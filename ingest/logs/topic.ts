@@ -1,0 +1,90 @@
+/**
+ * Line sources that users already ship through Kafka (Hubble exporter → Fluent Bit/Vector → a topic): each
+ * message is one line or several newline-separated lines. A consumed batch becomes flows on the flows topic in
+ * one Kafka transaction together with the batch's offsets, so a crash or restart neither loses nor repeats a
+ * flow (the writer reads committed records only, kafkajs' default isolation).
+ * kafkajs predates KIP-447: fencing is per transactional id, so each eastwatch instance needs its own.
+ */
+import { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Config } from '../../core/config';
+import type { DeadLetter } from '../../core/dead-letter';
+import type { Flow } from '../../core/flow';
+import { failpoint } from '../../core/failpoint';
+import { compressionOf } from '../../core/kafka';
+import type { Logger } from '../../core/log';
+import { recordsOut } from '../../core/metrics';
+import { partitionCount, toMessages } from '../../core/record-producer';
+import { FLOWS } from '../../core/streams';
+import { lineHandler, LogFormat } from './collector';
+
+export interface TopicSourceOptions {
+  format: LogFormat;
+  topics: string[];
+  groupId: string;
+  transactionalId: string;
+  deadLetter?: DeadLetter;
+}
+
+export class TopicLineSource {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private partitions = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly cfg: Config,
+    private readonly opts: TopicSourceOptions,
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1 << 20, sessionTimeout: 10_000, heartbeatInterval: 3000,
+    });
+    this.producer = kafka.producer({ transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    this.partitions = await partitionCount(this.kafka, FLOWS.topic(this.cfg));
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    this.log.info({ topics: this.opts.topics, format: this.opts.format, group: this.opts.groupId }, 'reading lines from Kafka');
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+  }
+
+  private async onBatch({ batch, isRunning, isStale, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const flows: Flow[] = [];
+    const source = `${batch.topic}/${batch.partition}`;
+    const handle = lineHandler(this.opts.format, source, { proxyAddress: this.cfg.logs.proxyAddress, flow: (f) => flows.push(f), deadLetter: this.opts.deadLetter, log: this.log });
+    for (const m of batch.messages) {
+      for (const line of (m.value ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
+        if (line.trim() !== '') handle(line);
+      }
+    }
+    const { messages, count } = toMessages(FLOWS, flows, this.partitions, this.cfg.kafka.flowsPerMessage);
+    const tx = await this.producer.transaction();
+    try {
+      if (messages.length > 0) {
+        await tx.sendBatch({ topicMessages: [{ topic: FLOWS.topic(this.cfg), messages }], acks: -1, compression: compressionOf(this.cfg) });
+      }
+      await tx.sendOffsets({
+        consumerGroupId: this.opts.groupId,
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }] }],
+      });
+      failpoint('hubble-topic-before-commit'); // flows sent, transaction open: they must never be read
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => undefined);
+      throw e; // kafkajs re-fetches from the last committed offset
+    }
+    recordsOut.inc({ stage: 'collector' }, count);
+    // The offsets were committed by the transaction; resolving moves the fetch position past the batch.
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+}
