@@ -13,6 +13,10 @@ import { runDemo } from './demo';
 import { ingestStdin } from './ingest';
 import { LOG_FORMATS, LogFormat } from '../ingest/logs/collector';
 import { produceSynthetic } from './produce';
+import { registerAllocations } from './allocations';
+import { registerInventory } from './inventory';
+import { InventoryError } from '../inventory/inventory';
+import { AllocationEventError } from '../allocations/publish';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -130,6 +134,9 @@ program.command('decode')
     console.error(JSON.stringify(summary));
   });
 
+registerInventory(program, () => config(program.opts()));
+registerAllocations(program, () => config(program.opts()));
+
 program.command('config')
   .description('print the effective configuration (secrets redacted), or the environment variables')
   .option('--env', 'print the environment variables as a markdown table')
@@ -143,7 +150,8 @@ program.command('schema')
   .action(() => console.log(columnsMarkdown(FlowSchema)));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError) console.error(`eastwatch: ${e.message}`);
+  const usage = e instanceof ConfigError || e instanceof InventoryError || e instanceof AllocationEventError;
+  if (usage) console.error(`eastwatch: ${(e as Error).message}`);
   else console.error('eastwatch:', e);
-  process.exit(e instanceof ConfigError ? 2 : 1);
+  process.exit(usage ? 2 : 1);
 });

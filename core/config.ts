@@ -101,7 +101,22 @@ const HubbleSchema = z.strictObject({
   relayCaFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CA_FILE', 'PEM CA of Hubble Relay\'s certificate'),
   relayCertFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CERT_FILE', 'PEM client certificate for mutual TLS with Hubble Relay'),
   relayKeyFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_KEY_FILE', 'PEM client key for mutual TLS with Hubble Relay'),
+  relayOverlapMs: leaf(z.number().int().min(0).max(60_000).default(1000), 'EASTWATCH_HUBBLE_RELAY_OVERLAP_MS', 'A resumed Relay stream starts this long before the newest flow seen (repeats are dropped): covers Relay\'s sort buffer'),
   relayServerName: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_SERVER_NAME', 'TLS server name of Hubble Relay when it differs from the address (e.g. *.hubble-relay.cilium.io)'),
+});
+
+const InventoryConfigSchema = z.strictObject({
+  file: leaf(z.string().optional(), 'EASTWATCH_INVENTORY', 'Inventory YAML (zones, allowed zone pairs, nodes, proxies); reloaded when it changes or on SIGHUP'),
+  historyDays: leaf(z.number().int().min(1).max(3650).default(30), 'EASTWATCH_ALLOCATION_HISTORY_DAYS', 'Allocations that ended this long ago are forgotten by enrichment (flows later than that get no job)'),
+});
+
+const AllocationSourcesSchema = z.strictObject({
+  slurmCommand: leaf(z.string().optional(), 'EASTWATCH_SLURM_COMMAND', 'Command printing Slurm jobs as JSON, polled (e.g. "squeue --json" or "ssh head squeue --json")'),
+  slurmrestdUrl: leaf(z.url().optional(), 'EASTWATCH_SLURMRESTD_URL', 'slurmrestd jobs endpoint, polled (e.g. http://slurm:6820/slurm/v0.0.41/jobs)'),
+  slurmrestdUser: leaf(z.string().optional(), 'EASTWATCH_SLURMRESTD_USER', 'X-SLURM-USER-NAME for slurmrestd'),
+  slurmrestdToken: leaf(z.string().optional(), 'EASTWATCH_SLURMRESTD_TOKEN', 'X-SLURM-USER-TOKEN (JWT) for slurmrestd (never logged)', true),
+  kubernetesCommand: leaf(z.string().optional(), 'EASTWATCH_KUBERNETES_COMMAND', 'Command printing pods as JSON, polled (e.g. "kubectl get pods -A -o json")'),
+  pollSec: leaf(z.number().int().min(1).max(3600).default(15), 'EASTWATCH_ALLOCATIONS_POLL_SEC', 'Seconds between polls of the Slurm and Kubernetes sources'),
 });
 
 const HttpSchema = z.strictObject({
@@ -118,6 +133,8 @@ export const ConfigSchema = z.strictObject({
   collectors: CollectorSchema.default(CollectorSchema.parse({})),
   logs: LogsSchema.default(LogsSchema.parse({})),
   hubble: HubbleSchema.default(HubbleSchema.parse({})),
+  inventory: InventoryConfigSchema.default(InventoryConfigSchema.parse({})),
+  allocations: AllocationSourcesSchema.default(AllocationSourcesSchema.parse({})),
   http: HttpSchema.default(HttpSchema.parse({})),
 });
 
@@ -220,6 +237,7 @@ export const topics = (cfg: Config) => ({
   deadLetter: `${cfg.kafka.topicPrefix}.dead-letter`,
   alerts: `${cfg.kafka.topicPrefix}.alerts`,
   counters: `${cfg.kafka.topicPrefix}.counters`,
+  allocations: `${cfg.kafka.topicPrefix}.allocations`,
 });
 
 /** The config with secrets replaced, for logs and `eastwatch config`. */

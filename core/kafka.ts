@@ -63,7 +63,7 @@ export function createKafka(cfg: Config, log: Logger, clientId = cfg.kafka.clien
 /**
  * Topic layout. flows: partitioned by source address (see RecordProducer), the unit of scale-out for the writer
  * and the streaming detectors. counters: interface counters, partitioned by exporter. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
- * by the source at fault so one node's alerts stay ordered.
+ * by the source at fault so one node's alerts stay ordered. allocations: one partition, compacted by job.
  */
 export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Promise<void> {
   const t = topics(cfg);
@@ -76,6 +76,9 @@ export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Prom
       { topic: t.flows, numPartitions: cfg.kafka.partitions, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
       { topic: t.counters, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
       { topic: t.deadLetter, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600e3) }] },
+      // Allocation events keyed by job: compaction keeps each job's latest statement, which is what the
+      // enrichment timeline is rebuilt from at start.
+      { topic: t.allocations, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
       { topic: t.alerts, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600e3) }] },
     ].filter((w) => !existing.has(w.topic));
     if (wanted.length > 0) {

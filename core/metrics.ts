@@ -67,3 +67,10 @@ export const collectorLost = new client.Counter({
   labelNames: ['protocol', 'exporter'] as const,
   registers: [registry],
 });
+
+export const inventoryReloads = new client.Counter({
+  name: 'eastwatch_inventory_reloads_total',
+  help: 'Inventory file loads, by result: ok, or invalid (the previous inventory stays in use)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

@@ -8,29 +8,19 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, Producer } from 'kafkajs';
 import { startHttp } from '../api/server';
-import { Collector } from '../ingest/collector';
-import { ExporterStates, DEFAULT_LIMITS } from '../ingest/ipfix/state';
-import { Listener, startListeners } from '../ingest/listeners';
-import { followLogs, LOG_FORMATS } from '../ingest/logs/collector';
-import { TopicLineSource } from '../ingest/logs/topic';
+import type { Listener } from '../ingest/listeners';
+import { startCollectors } from '../ingest/start';
 import { Writer } from '../writer/writer';
 import { openStore, Store } from './clickhouse';
 import { Config, topics } from './config';
 import { DeadLetter } from './dead-letter';
 import { createKafka, ensureTopics } from './kafka';
-import type { Flow } from './flow';
-import { recordsFailed } from './metrics';
-import { RecordProducer } from './record-producer';
-import type { InterfaceCounter } from './records';
-import { COUNTERS, FLOWS } from './streams';
 import type { Logger } from './log';
 import { ManagedKafka, startManagedKafka } from './managed-kafka';
 import { migrate } from './migrations';
 
 export const ROLES = ['collectors', 'writer', 'http'] as const;
 
-/** Records a collector may hold for Kafka before it drops new ones (counted): memory stays bounded if Kafka is down. */
-const MAX_PRODUCER_BACKLOG = 500_000;
 export type Role = (typeof ROLES)[number];
 
 export interface Pipeline {
@@ -90,37 +80,9 @@ export async function startPipeline(cfg: Config, log: Logger, roles: readonly Ro
     }
     // Started after the writer, so they stop first: listeners close, producers flush, then the writer stops.
     if (roles.includes('collectors')) {
-      const flows = new RecordProducer<Flow>(kafka, cfg, log, FLOWS, 'collector');
-      const counters = new RecordProducer<InterfaceCounter>(kafka, cfg, log, COUNTERS, 'collector');
-      await flows.connect(kafka);
-      await counters.connect(kafka);
-      closers.push(() => flows.close(), () => counters.close());
-      const bounded = <T>(p: RecordProducer<T>) => (record: T) => {
-        if (p.buffered < MAX_PRODUCER_BACKLOG) p.push(record);
-        else recordsFailed.inc({ stage: 'collector', source: 'kafka', reason: 'kafka-backlog-full' });
-      };
-      const states = new ExporterStates({ ...DEFAULT_LIMITS, templateTimeoutMs: cfg.collectors.templateTimeoutSec * 1000 });
-      const collector = new Collector({
-        states,
-        enterpriseNames: new Map(Object.entries(cfg.collectors.enterpriseNames)),
-        sinks: { flow: bounded(flows), counter: bounded(counters) },
-        deadLetter,
-        log: log.child({ stage: 'collector' }),
-      });
-      pipeline.listeners = await startListeners(cfg, collector, log.child({ stage: 'collector' }));
-      closers.push(async () => { await Promise.all(pipeline.listeners.map((l) => l.close())); });
-      const followers = followLogs(
-        LOG_FORMATS.flatMap((format) => cfg.logs[format].map((path) => ({ format, path }))),
-        { proxyAddress: cfg.logs.proxyAddress, flow: bounded(flows), deadLetter, log: log.child({ stage: 'collector' }) },
-      );
-      closers.push(async () => { await Promise.all(followers.map((f) => f.stop())); });
-      if (cfg.hubble.topics.length > 0) {
-        const source = new TopicLineSource(kafka, cfg, {
-          format: 'hubble', topics: cfg.hubble.topics, groupId: cfg.hubble.group, transactionalId: cfg.hubble.transactionalId, deadLetter,
-        }, log.child({ stage: 'collector' }));
-        await source.start();
-        closers.push(() => source.stop());
-      }
+      const collectors = await startCollectors(kafka, cfg, log, deadLetter);
+      closers.push(...collectors.closers);
+      pipeline.listeners = collectors.listeners;
     }
     if (roles.includes('http')) {
       const http = await startHttp(cfg, log, {

@@ -2,6 +2,8 @@
  * The record streams that travel through Kafka into ClickHouse: each has a topic, a wire codec, a table and a
  * partition key. Collectors produce them (RecordProducer); the writer stores them.
  */
+import type { z } from 'zod';
+import { ALLOCATIONS } from '../allocations/stream';
 import { WireCodec } from './codec';
 import { Config, topics } from './config';
 import { Flow, FlowSchema } from './flow';
@@ -9,11 +11,18 @@ import { InterfaceCounter, InterfaceCounterSchema } from './records';
 import flowV1 from './wire/flow.v1.json';
 import counterV1 from './wire/interface-counter.v1.json';
 
-export interface RecordStream<T> {
+/** What the writer needs of a stream: its topic, how a message becomes rows, the schema rows pass, the table. */
+export interface StoredStream {
   name: string;
-  codec: WireCodec<T>;
+  /** decode() throws WireError for a message it cannot read. */
+  codec: { decode(buf: Buffer): Record<string, unknown>[]; schema: z.ZodObject };
   table: string;
   topic(cfg: Config): string;
+}
+
+/** A stream eastwatch itself produces, in the Avro wire format. */
+export interface RecordStream<T> extends StoredStream {
+  codec: WireCodec<T>;
   /** Records with the same key share a partition. */
   partitionKey(record: T): string;
 }
@@ -36,4 +45,4 @@ export const COUNTERS: RecordStream<InterfaceCounter> = {
   partitionKey: (c) => c.exporter_address,
 };
 
-export const STREAMS: RecordStream<unknown>[] = [FLOWS as RecordStream<unknown>, COUNTERS as RecordStream<unknown>];
+export const STREAMS: StoredStream[] = [FLOWS, COUNTERS, ALLOCATIONS];

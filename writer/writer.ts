@@ -15,7 +15,7 @@ import type { Store } from '../core/clickhouse';
 import { WireError } from '../core/codec';
 import type { Config } from '../core/config';
 import { DeadLetter } from '../core/dead-letter';
-import { RecordStream, STREAMS } from '../core/streams';
+import { StoredStream, STREAMS } from '../core/streams';
 import type { Logger } from '../core/log';
 import { failpoint } from '../core/failpoint';
 import { insertDuration, insertRows, kafkaLag, recordsFailed, recordsIn, recordsOut } from '../core/metrics';
@@ -35,7 +35,7 @@ interface Pending {
 
 export class Writer {
   private readonly consumer: Consumer;
-  private readonly streams: Map<string, RecordStream<unknown>>;
+  private readonly streams: Map<string, StoredStream>;
   /** Per topic/partition: intents recorded by an earlier owner, still to be replayed exactly. */
   private readonly replay = new Map<string, Intent[]>();
   /** Per topic/partition: rows of a replayed range that spans more than one fetch. */
@@ -170,7 +170,7 @@ export class Writer {
     return this.consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }]);
   }
 
-  private async decodeInto(stream: RecordStream<unknown>, rows: Record<string, unknown>[], message: KafkaMessage, topic: string, partition: number): Promise<void> {
+  private async decodeInto(stream: StoredStream, rows: Record<string, unknown>[], message: KafkaMessage, topic: string, partition: number): Promise<void> {
     const origin = `${topic}/${partition}/${message.offset}`;
     if (!message.value) {
       await this.reject('empty-message', 'message has no value', Buffer.alloc(0), origin);
@@ -201,7 +201,7 @@ export class Writer {
     await this.deadLetter.send({ stage: STAGE, source: 'kafka', reason, detail, payload, origin });
   }
 
-  private async writeRange(stream: RecordStream<unknown>, topic: string, partition: number, p: Pending): Promise<void> {
+  private async writeRange(stream: StoredStream, topic: string, partition: number, p: Pending): Promise<void> {
     const { client, tbl } = this.store;
     await client.insert({
       table: tbl('writer_intents'),

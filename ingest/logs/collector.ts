@@ -29,18 +29,20 @@ export interface LogCollectorOptions {
 
 const STAGE = 'collector';
 
-export function lineHandler(format: LogFormat, source: string, opts: LogCollectorOptions): (line: string) => void {
-  return (line) => {
+/** Handles one line; Hubble flows may also come parsed (the Relay client hands over protojson objects). */
+export function lineHandler(format: LogFormat, source: string, opts: LogCollectorOptions): (line: string | object) => void {
+  return (input) => {
     const now = Date.now();
-    const r = format === 'squid' ? parseSquidLine(line, opts.proxyAddress, now)
-      : format === 'envoy' ? parseEnvoyLine(line, opts.proxyAddress, now)
-        : line.trim() === '' ? {} : normalizeHubble(line, now);
+    const line = typeof input === 'string' ? input : undefined;
+    const r = format === 'hubble' ? (line?.trim() === '' ? {} : normalizeHubble(input, now))
+      : format === 'squid' ? parseSquidLine(line ?? JSON.stringify(input), opts.proxyAddress, now)
+        : parseEnvoyLine(line ?? JSON.stringify(input), opts.proxyAddress, now);
     if (r.flow) {
       opts.flow(r.flow);
       recordsIn.inc({ stage: STAGE, source: format });
     } else if (r.error) {
       recordsFailed.inc({ stage: STAGE, source, reason: r.error.reason });
-      void opts.deadLetter?.send({ stage: STAGE, source, reason: r.error.reason, detail: r.error.detail, payload: Buffer.from(line), origin: `${format}/${source}` });
+      void opts.deadLetter?.send({ stage: STAGE, source, reason: r.error.reason, detail: r.error.detail, payload: Buffer.from(line ?? JSON.stringify(input)), origin: `${format}/${source}` });
     }
   };
 }

@@ -23,6 +23,8 @@ export interface TopicSourceOptions {
   groupId: string;
   transactionalId: string;
   deadLetter?: DeadLetter;
+  /** The enrichment stage, applied to each flow before it is produced. */
+  enrich?: (flow: Flow) => Flow;
 }
 
 export class TopicLineSource {
@@ -55,7 +57,7 @@ export class TopicLineSource {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const flows: Flow[] = [];
     const source = `${batch.topic}/${batch.partition}`;
-    const handle = lineHandler(this.opts.format, source, { proxyAddress: this.cfg.logs.proxyAddress, flow: (f) => flows.push(f), deadLetter: this.opts.deadLetter, log: this.log });
+    const handle = lineHandler(this.opts.format, source, { proxyAddress: this.cfg.logs.proxyAddress, flow: (f) => flows.push(this.opts.enrich ? this.opts.enrich(f) : f), deadLetter: this.opts.deadLetter, log: this.log });
     for (const m of batch.messages) {
       for (const line of (m.value ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
         if (line.trim() !== '') handle(line);

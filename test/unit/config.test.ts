@@ -15,7 +15,7 @@ describe('config', () => {
     expect(cfg.kafka.brokers).toEqual([]);
     expect(cfg.clickhouse.url).toBeUndefined();
     expect(cfg.http.host).toBe('127.0.0.1');
-    expect(topics(cfg)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts' });
+    expect(topics(cfg)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts', allocations: 'eastwatch.allocations' });
     expect(path.isAbsolute(cfg.home)).toBe(true);
   });
 
@@ -53,10 +53,10 @@ describe('config', () => {
   });
 
   it('never shows secrets', () => {
-    const cfg = loadConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'ew', KAFKA_SASL_PASSWORD: 's3cret', CLICKHOUSE_PASSWORD: 'hunter2' });
+    const cfg = loadConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'ew', KAFKA_SASL_PASSWORD: 's3cret', CLICKHOUSE_PASSWORD: 'hunter2', EASTWATCH_SLURMRESTD_TOKEN: 'eyJhbGciOi.jwt' });
     const shown = JSON.stringify(redacted(cfg));
-    expect(shown).not.toMatch(/s3cret|hunter2/);
+    expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi/);
     expect(cfg.kafka.saslPassword).toBe('s3cret');
-    expect(envVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'KAFKA_SASL_PASSWORD']);
+    expect(envVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * Keeps a process's allocation timeline current: reads the whole allocations topic (compacted: every job's
+ * latest statement) from the beginning under a group of its own that never commits, then follows it. Collector
+ * processes wait for the initial catch-up before they take flows, so the first flows already find their jobs.
+ */
+import { randomUUID } from 'node:crypto';
+import { Consumer, Kafka } from 'kafkajs';
+import { topics, type Config } from '../core/config';
+import type { Logger } from '../core/log';
+import { recordsFailed } from '../core/metrics';
+import { decodeAllocationEvent, eventRows } from './stream';
+import { AllocationTimeline } from './timeline';
+
+export class AllocationFeed {
+  readonly timeline = new AllocationTimeline();
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+
+  constructor(private readonly kafka: Kafka, cfg: Config, private readonly log: Logger) {
+    this.topic = topics(cfg).allocations;
+    this.consumer = kafka.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false });
+  }
+
+  /** Resolves once everything the topic held at call time is in the timeline (or after timeoutMs, logged). */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    const target = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+    const done = new Map<number, number>();
+    let caughtUp: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    const check = () => {
+      if ([...target].every(([p, high]) => high === 0 || (done.get(p) ?? 0) >= high)) caughtUp();
+    };
+    check();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          try {
+            this.timeline.apply(eventRows(decodeAllocationEvent(m.value ?? Buffer.alloc(0))));
+          } catch (e) {
+            // The writer dead-letters it with the reason; here it is only counted.
+            recordsFailed.inc({ stage: 'enrich', source: 'allocations', reason: 'invalid-allocation-event' });
+            this.log.debug({ err: e, offset: m.offset }, 'skipped allocation event');
+          }
+        }
+        done.set(batch.partition, Number(batch.lastOffset()) + 1);
+        check();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(() => {
+      this.log.warn({ topic: this.topic }, 'allocations not fully loaded in time; flows until then may lack their job');
+      resolve();
+    }, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `eastwatch allocations`: push allocation events (one by hand, or a Slurm / Kubernetes / JSON-lines document)
+ * to the allocations topic, and list what ClickHouse holds. Events take the same path as the pollers' and
+ * the scheduler hooks': the writer stores them, every collector's enrichment follows them.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../core/config';
+import { openStore } from '../core/clickhouse';
+import { createKafka, ensureTopics } from '../core/kafka';
+import { createLogger } from '../core/log';
+import { PATTERNS } from '../core/records';
+import type { AllocationEventInput } from '../allocations/event';
+import { parseKubernetesPods } from '../allocations/kubernetes';
+import { AllocationEventError, AllocationPublisher } from '../allocations/publish';
+import { parseSlurmJobs } from '../allocations/slurm';
+
+const readDoc = (file: string): string => readFileSync(file === '-' ? 0 : file, 'utf8');
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new AllocationEventError(`${file}: not JSON: ${(e as Error).message}`);
+  }
+}
+
+const time = (v: string): string | number => {
+  if (/^\d+$/.test(v)) return Number(v);
+  if (Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('expected ms since the epoch or an ISO 8601 time with offset');
+  return v;
+};
+
+async function publish(cfg: Config, events: AllocationEventInput[]): Promise<number> {
+  const log = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+  const kafka = createKafka(cfg, log);
+  await ensureTopics(kafka, cfg, log);
+  const publisher = new AllocationPublisher(kafka, cfg);
+  await publisher.connect();
+  try {
+    return await publisher.publish(events);
+  } finally {
+    await publisher.disconnect();
+  }
+}
+
+export function registerAllocations(program: Command, config: () => Config): void {
+  const cmd = program.command('allocations').description('which nodes and pods belonged to which job, when');
+
+  cmd.command('add')
+    .description('publish one allocation: a job held these nodes (or pods) from start, until end when given')
+    .requiredOption('--job <id>', 'job id')
+    .option('--nodes <hostlist>', 'Slurm hostlist, e.g. gpu[001-016,020]')
+    .option('--pods <json>', 'JSON array of {name, node, ip}')
+    .requiredOption('--start <time>', 'start: ms since the epoch or ISO 8601', time)
+    .option('--end <time>', 'end: ms since the epoch or ISO 8601', time)
+    .option('--pattern <pattern>', `expected communication pattern: ${PATTERNS.join(', ')}`, 'unknown')
+    .action(async (o: { job: string; nodes?: string; pods?: string; start: string | number; end?: string | number; pattern: string }) => {
+      const event = {
+        job_id: o.job, start: o.start, pattern: o.pattern, source: 'cli',
+        ...(o.nodes ? { nodes: o.nodes } : {}),
+        ...(o.pods ? { pods: parseJson(o.pods, '--pods') } : {}),
+        ...(o.end !== undefined ? { end: o.end } : {}),
+      } as AllocationEventInput;
+      console.log(JSON.stringify({ published: await publish(config(), [event]) }));
+    });
+
+  cmd.command('import')
+    .description('publish the allocations in a Slurm or Kubernetes document, or in JSON lines of events')
+    .argument('<file>', 'document ("-" for stdin)')
+    .requiredOption('--format <format>', 'slurm (squeue/scontrol/sacct --json, slurmrestd), kubernetes (kubectl get pods -o json), events (JSON lines)')
+    .action(async (file: string, o: { format: string }) => {
+      const text = readDoc(file);
+      let events: AllocationEventInput[];
+      let skipped: unknown[] = [];
+      if (o.format === 'events') {
+        events = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJson(l, `${file}:${i + 1}`) as AllocationEventInput);
+      } else if (o.format === 'slurm' || o.format === 'kubernetes') {
+        const parse = o.format === 'slurm' ? parseSlurmJobs : parseKubernetesPods;
+        ({ events, skipped } = parse(parseJson(text, file), Date.now()));
+      } else {
+        throw new AllocationEventError(`unknown format ${o.format}: slurm, kubernetes or events`);
+      }
+      console.log(JSON.stringify({ published: await publish(config(), events), skipped }));
+    });
+
+  cmd.command('list')
+    .description('allocations stored in ClickHouse, optionally of one node or job, or in force at a time')
+    .option('--node <name>')
+    .option('--job <id>')
+    .option('--at <time>', 'only allocations in force at this time', time)
+    .action(async (o: { node?: string; job?: string; at?: string | number }) => {
+      const store = openStore(config());
+      try {
+        const where = [
+          ...(o.node ? ['node = {node:String}'] : []),
+          ...(o.job ? ['job_id = {job:String}'] : []),
+          ...(o.at !== undefined ? ['start <= fromUnixTimestamp64Milli({at:Int64})', '(end IS NULL OR end > fromUnixTimestamp64Milli({at:Int64}))'] : []),
+        ];
+        const at = o.at === undefined ? undefined : typeof o.at === 'number' ? o.at : Date.parse(o.at);
+        const rs = await store.client.query({
+          query: `SELECT job_id, node, pod, pod_ip, toUnixTimestamp64Milli(start) AS start_ms, toUnixTimestamp64Milli(end) AS end_ms, pattern, source
+            FROM ${store.tbl('allocations')} FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start, job_id, node, pod`,
+          query_params: { node: o.node, job: o.job, at },
+          format: 'JSONEachRow',
+        });
+        for (const row of await rs.json()) console.log(JSON.stringify(row));
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,164 @@
+/**
+ * The built inventory: an immutable snapshot answering, for any address, which zone it is in and which node,
+ * fabric and rail own it, and whether traffic between two zones is allowed. Built completely before anyone
+ * sees it (inventory/holder.ts swaps snapshots whole), so a flow is never judged by half an inventory.
+ */
+import ipaddr from 'ipaddr.js';
+import { expandHostlist } from './hostlist';
+import { PrefixTrie } from './prefix-trie';
+import type { InventoryAddress } from '../core/records';
+import { AllowRule, Fabric, InventorySpec, PROTOCOLS, Role } from './schema';
+
+/** Who owns an address. */
+export interface Endpoint {
+  node: string;
+  role: Role;
+  fabric: Fabric;
+  rail?: number;
+}
+
+export class InventoryError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid inventory:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+interface Rule {
+  protocols?: Set<number>;
+  ports?: [number, number][];
+}
+
+/** The address `n` steps after `first`, in the same family; undefined past the end of the address space. */
+function addressPlus(first: string, n: number): string | undefined {
+  const bytes = ipaddr.parse(first).toByteArray();
+  let carry = BigInt(n);
+  for (let i = bytes.length - 1; i >= 0 && carry > 0n; i--) {
+    const sum = BigInt(bytes[i]!) + carry;
+    bytes[i] = Number(sum & 0xffn);
+    carry = sum >> 8n;
+  }
+  return carry > 0n ? undefined : ipaddr.fromByteArray(bytes).toString();
+}
+
+export class Inventory {
+  private readonly zones = new PrefixTrie<string>();
+  private readonly endpoints = new PrefixTrie<Endpoint>();
+  private readonly proxyTrie = new PrefixTrie<true>();
+  private readonly rules = new Map<string, Rule[]>();
+  readonly zoneNames: Set<string>;
+  readonly nodes = new Map<string, Role>();
+  readonly defaultZone: string;
+
+  private constructor(readonly spec: InventorySpec) {
+    this.defaultZone = spec.defaultZone;
+    this.zoneNames = new Set([spec.defaultZone]);
+  }
+
+  /** Builds the snapshot, or throws InventoryError listing every problem found. */
+  static build(spec: InventorySpec): Inventory {
+    const inv = new Inventory(spec);
+    const problems: string[] = [];
+    const attempt = (where: string, f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        problems.push(`${where}: ${(e as Error).message}`);
+      }
+    };
+    const cidrZone = new Map<string, string>();
+    spec.zones.forEach((z, i) => {
+      if (inv.zoneNames.has(z.name)) problems.push(`zones.${i}.name: zone "${z.name}" is defined twice (or is the default zone)`);
+      inv.zoneNames.add(z.name);
+      z.cidrs.forEach((c, j) => attempt(`zones.${i}.cidrs.${j}`, () => {
+        const canonical = new PrefixTrie<true>().insert(c, true).entries().next().value!.prefix;
+        const other = cidrZone.get(canonical);
+        if (other && other !== z.name) throw new Error(`${c} is already in zone "${other}"`);
+        cidrZone.set(canonical, z.name);
+        inv.zones.insert(c, z.name);
+      }));
+    });
+    spec.allow.forEach((r, i) => {
+      for (const side of ['from', 'to'] as const) {
+        if (!inv.zoneNames.has(r[side])) problems.push(`allow.${i}.${side}: unknown zone "${r[side]}"`);
+      }
+      attempt(`allow.${i}.ports`, () => inv.addRule(r));
+    });
+    const owner = new Map<string, string>();
+    spec.nodes.forEach((g, i) => attempt(`nodes.${i}`, () => {
+      const hosts = expandHostlist(g.hosts);
+      hosts.forEach((node, k) => {
+        if (inv.nodes.has(node)) throw new Error(`node ${node} is listed twice`);
+        inv.nodes.set(node, g.role);
+        const add = (first: string | undefined, fabric: Fabric, rail?: number) => {
+          if (first === undefined) return;
+          const addr = addressPlus(first, k * g.step);
+          if (addr === undefined) throw new Error(`${fabric} address of ${node} runs past the end of the address space`);
+          const before = owner.get(addr);
+          if (before) throw new Error(`${addr} (${fabric} of ${node}) already belongs to ${before}`);
+          owner.set(addr, `${node}`);
+          inv.endpoints.insert(addr, { node, role: g.role, fabric, ...(rail !== undefined ? { rail } : {}) });
+        };
+        add(g.frontend, 'frontend');
+        g.backend?.forEach((a, rail) => add(a, 'backend', rail));
+        add(g.oob, 'oob');
+      });
+    }));
+    spec.proxies.forEach((p, i) => attempt(`proxies.${i}`, () => inv.proxyTrie.insert(p, true)));
+    if (problems.length > 0) throw new InventoryError(problems);
+    // The tries index lazily on the first lookup: do it now, before the snapshot is shared.
+    inv.zones.lookup('0.0.0.0');
+    inv.endpoints.lookup('0.0.0.0');
+    inv.proxyTrie.lookup('0.0.0.0');
+    return inv;
+  }
+
+  private addRule(r: AllowRule): void {
+    const ports = r.ports?.map((p): [number, number] => {
+      if (typeof p === 'number') return [p, p];
+      const [a, b] = p.split('-').map(Number) as [number, number];
+      if (a > b || b > 65535) throw new Error(`bad port range "${p}"`);
+      return [a, b];
+    });
+    const key = `${r.from}\u0000${r.to}`;
+    const list = this.rules.get(key) ?? [];
+    list.push({
+      ...(r.protocols ? { protocols: new Set(r.protocols.map((p) => PROTOCOLS[p])) } : {}),
+      ...(ports ? { ports } : {}),
+    });
+    this.rules.set(key, list);
+  }
+
+  /** Zone of an address: the longest zone CIDR containing it, else the default zone. */
+  zoneOf(addr: string): string {
+    return this.zones.lookup(addr) ?? this.defaultZone;
+  }
+
+  endpointOf(addr: string): Endpoint | undefined {
+    return this.endpoints.lookup(addr);
+  }
+
+  isProxy(addr: string): boolean {
+    return this.proxyTrie.lookup(addr) === true;
+  }
+
+  /** Traffic inside a zone is allowed; between zones only what an allow rule lists (default deny). */
+  allows(from: string, to: string, protocol: number, dstPort: number): boolean {
+    if (from === to) return true;
+    const rules = this.rules.get(`${from}\u0000${to}`);
+    return rules?.some((r) => (!r.protocols || r.protocols.has(protocol))
+      && (!r.ports || r.ports.some(([a, b]) => dstPort >= a && dstPort <= b))) ?? false;
+  }
+
+  /** Every node address with its owner and zone: the inventory_addresses table. */
+  addresses(updatedAt: number): InventoryAddress[] {
+    return [...this.endpoints.entries()].map((e) => ({
+      address: e.prefix.replace(/\/\d+$/, ''),
+      node: e.value.node,
+      role: e.value.role,
+      fabric: e.value.fabric,
+      ...(e.value.rail !== undefined ? { rail: e.value.rail } : {}),
+      zone: this.zoneOf(e.prefix.replace(/\/\d+$/, '')),
+      updated_at: updatedAt,
+    }));
+  }
+}
