@@ -11,6 +11,9 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/scripts ./scripts
+# Read at run time: the Hubble protos (Relay client) and the example inventory.
+COPY --from=build /app/ingest/hubble/proto ./ingest/hubble/proto
+COPY --from=build /app/inventory/example-64-nodes.yaml ./inventory/example-64-nodes.yaml
 COPY package.json ./
 USER node
 ENTRYPOINT ["node", "dist/cli/main.js"]
