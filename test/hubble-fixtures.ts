@@ -24,3 +24,22 @@ export const ICMP = `{"flow":{"time":"2025-11-24T16:00:07Z","verdict":"FORWARDED
 
 /** An ARP frame dropped at a pod: Hubble has no IP layer for it. */
 export const NON_IP = `{"flow":{"time":"2025-11-24T16:00:08Z","verdict":"DROPPED","drop_reason":166,"ethernet":{"source":"6a:91:2b:4e:07:c3","destination":"ff:ff:ff:ff:ff:ff"},"source":{"ID":1843,"identity":48213,"namespace":"ai-training","pod_name":"trainer-88214-worker-3"},"destination":{},"Type":"L3_L4","node_name":"gpu-017","event_type":{"type":1,"sub_type":166},"drop_reason_desc":"UNSUPPORTED_L2_PROTOCOL","Summary":"Ethernet"},"node_name":"gpu-017","time":"2025-11-24T16:00:08Z"}`;
+
+/**
+ * The TCP_SYN line made into flow number `seq` at `time`, between `src` and `dst`, with source port `port`:
+ * distinct uuids, for the tests that stream many flows. `offCluster` drops the pods and node names, so who is
+ * who comes from eastwatch's inventory and allocations alone.
+ */
+export function tcpFlowLine(o: { seq: number; time: number; src: string; dst: string; port: number; offCluster?: boolean }): string {
+  const doc = JSON.parse(TCP_SYN) as { flow: Record<string, unknown> & { IP: Record<string, string>; l4: { TCP: Record<string, number> } } };
+  const time = new Date(o.time).toISOString();
+  Object.assign(doc.flow, { time, uuid: `00000000-0000-4000-8000-${o.seq.toString(16).padStart(12, '0')}` });
+  if (o.offCluster) {
+    Object.assign(doc.flow, { source: {}, destination: {} });
+    delete doc.flow.node_name;
+  }
+  doc.flow.IP.source = o.src;
+  doc.flow.IP.destination = o.dst;
+  doc.flow.l4.TCP.source_port = o.port;
+  return JSON.stringify(o.offCluster ? { flow: doc.flow, time } : { ...doc, time });
+}

@@ -11,23 +11,14 @@ import { parseKubernetesPods } from '../../allocations/kubernetes';
 import { parseSlurmJobs } from '../../allocations/slurm';
 import { waitCaughtUp } from '../../core/kafka';
 import { KUBECTL_PODS, NOW, SQUEUE_V0041 } from '../allocation-fixtures';
-import { TCP_SYN } from '../hubble-fixtures';
+import { tcpFlowLine } from '../hubble-fixtures';
 import { cli, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
 
 const T = (hhmm: string) => Date.parse(`2025-11-24T${hhmm}:00Z`);
 
-/** A Hubble line for a flow at `time` from src to dst, its sequence number in the source port. */
-function hubbleLine(seq: number, time: number, src: string, dst: string): string {
-  const doc = JSON.parse(TCP_SYN) as { flow: Record<string, unknown> & { IP: Record<string, string>; l4: { TCP: Record<string, number> } } };
-  const iso = new Date(time).toISOString();
-  Object.assign(doc.flow, { time: iso, uuid: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`, source: {}, destination: {} });
-  delete doc.flow.node_name; // a flow seen off-cluster: who is who comes from the inventory and the allocations only
-  doc.flow.IP.source = src;
-  doc.flow.IP.destination = dst;
-  doc.flow.l4.TCP.source_port = seq;
-  return JSON.stringify({ flow: doc.flow, time: iso });
-}
+/** A Hubble line for a flow at `time` from src to dst seen off-cluster, its sequence number in the source port. */
+const hubbleLine = (seq: number, time: number, src: string, dst: string): string => tcpFlowLine({ seq, time, src, dst, port: seq, offCluster: true });
 
 /** The example inventory with its zones and node names renamed: a second, equally valid inventory. */
 function renamedInventory(text: string): string {

@@ -4,21 +4,15 @@
  * every flow is stored exactly once; bad lines are counted and dead-lettered.
  */
 import { waitCaughtUp } from '../../core/kafka';
-import { TCP_SYN } from '../hubble-fixtures';
+import { tcpFlowLine } from '../hubble-fixtures';
 import { deadLetters, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 
 const N = 30_000;
 
 /** Flow i: a distinct source address and port, one millisecond apart. */
-function line(i: number): string {
-  const doc = JSON.parse(TCP_SYN) as { flow: Record<string, unknown> & { IP: Record<string, string>; l4: { TCP: Record<string, number> } } };
-  const time = new Date(Date.parse('2025-11-24T16:00:00Z') + i).toISOString();
-  doc.flow.time = time;
-  doc.flow.uuid = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-  doc.flow.IP.source = `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-  doc.flow.l4.TCP.source_port = 1024 + (i % 50_000);
-  return JSON.stringify({ ...doc, time });
-}
+const line = (i: number): string => tcpFlowLine({
+  seq: i, time: Date.parse('2025-11-24T16:00:00Z') + i, src: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, dst: '10.244.7.41', port: 1024 + (i % 50_000),
+});
 
 describe('Hubble flows from a Kafka topic', () => {
   let t: TestEnv;
