@@ -82,8 +82,17 @@ export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Prom
       { topic: t.alerts, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600e3) }] },
     ].filter((w) => !existing.has(w.topic));
     if (wanted.length > 0) {
-      await admin.createTopics({ topics: wanted, waitForLeaders: true });
-      log.info({ topics: wanted.map((w) => w.topic) }, 'created topics');
+      await admin.createTopics({ topics: wanted, waitForLeaders: false });
+      // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker may answer right after
+      // the creation: wait here until metadata shows every partition with a leader.
+      const names = wanted.map((w) => w.topic);
+      for (let attempt = 0; ; attempt++) {
+        const meta = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
+        if (meta?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+        if (attempt >= 100) throw new Error(`topics ${names.join(', ')} have no leaders after creation`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      log.info({ topics: names }, 'created topics');
     }
   } finally {
     await admin.disconnect();

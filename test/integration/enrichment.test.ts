@@ -5,12 +5,14 @@
  * replaced while flows stream and every flow is enriched by exactly one of the two inventories.
  */
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { allocationRows, AllocationEventSchema } from '../../allocations/event';
 import { parseKubernetesPods } from '../../allocations/kubernetes';
 import { parseSlurmJobs } from '../../allocations/slurm';
 import { waitCaughtUp } from '../../core/kafka';
-import { KUBECTL_PODS, NOW, SQUEUE_V0041 } from '../allocation-fixtures';
+import { API_POD_LIST, KUBECTL_PODS, NOW, SCONTROL_V0039, SLURMRESTD_V0040, SQUEUE_V0041 } from '../allocation-fixtures';
 import { tcpFlowLine } from '../hubble-fixtures';
 import { cli, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
@@ -124,6 +126,62 @@ describe('allocations and enrichment', () => {
       .map((l) => (JSON.parse(l) as { job_id: string }).job_id);
     expect(await at('2025-11-24T11:59:00Z')).toEqual(['A']);
     expect(await at('2025-11-24T12:01:00Z')).toEqual(['B']);
+  });
+});
+
+describe('allocation pollers', () => {
+  let t: TestEnv;
+  const kafka = testKafka();
+  afterAll(() => {
+    killChildren();
+    t?.cleanup();
+  });
+
+  it('polls Slurm by command and slurmrestd, and Kubernetes by command, publishing each job once', async () => {
+    t = testEnv({ EASTWATCH_COLLECTORS: 'sflow', EASTWATCH_ALLOCATIONS_POLL_SEC: '1' });
+    const requests: (string | undefined)[] = [];
+    const slurmrestd = createServer((req, res) => {
+      requests.push(req.headers['x-slurm-user-token'] as string | undefined);
+      const ok = req.url === '/slurm/v0.0.40/jobs' && req.headers['x-slurm-user-name'] === 'eastwatch' && req.headers['x-slurm-user-token'] === 'jwt-s3cret';
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? JSON.stringify(SLURMRESTD_V0040) : '{"errors":[{"error":"auth"}]}');
+    });
+    await new Promise<void>((r) => slurmrestd.listen(0, '127.0.0.1', r));
+    const scontrol = path.join(t.home, 'scontrol.json');
+    const pods = path.join(t.home, 'pods.json');
+    writeFileSync(scontrol, JSON.stringify(SCONTROL_V0039));
+    writeFileSync(pods, JSON.stringify(API_POD_LIST));
+    Object.assign(t.env, {
+      EASTWATCH_SLURM_COMMAND: `cat '${scontrol}'`,
+      EASTWATCH_SLURMRESTD_URL: `http://127.0.0.1:${(slurmrestd.address() as AddressInfo).port}/slurm/v0.0.40/jobs`,
+      EASTWATCH_SLURMRESTD_USER: 'eastwatch',
+      EASTWATCH_SLURMRESTD_TOKEN: 'jwt-s3cret',
+      EASTWATCH_KUBERNETES_COMMAND: `cat '${pods}'`,
+    });
+    const events = [...parseSlurmJobs(SCONTROL_V0039, NOW).events, ...parseSlurmJobs(SLURMRESTD_V0040, NOW).events, ...parseKubernetesPods(API_POD_LIST, NOW).events];
+
+    const app = spawnCli(t, ['start', '--roles', 'collectors,writer,http']);
+    await app.httpPort();
+    // Several polls of unchanged documents: each job is published once.
+    await waitFor(() => (requests.length >= 4 ? true : undefined), 30_000, () => app.output().slice(-2000));
+    await waitCaughtUp(kafka, `${t.prefix}.allocations`, t.group, 60_000);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchTopicOffsets(`${t.prefix}.allocations`);
+    await admin.disconnect();
+    expect(Number(offsets!.high)).toBe(events.length);
+    app.proc.kill('SIGTERM');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    slurmrestd.close();
+    expect(app.output()).not.toContain('jwt-s3cret');
+
+    // Stored as the parsers say (ends the parsers had to take from "now" differ by design: compared without).
+    const listed = (await cli(t, ['allocations', 'list'])).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = events.flatMap((e) => allocationRows(AllocationEventSchema.parse(e), 0));
+    const key = (r: Record<string, unknown>) => `${String(r.job_id)} ${String(r.node)} ${String(r.pod ?? '')} ${Number(r.start ?? r.start_ms)}`;
+    expect(listed.map(key).sort()).toEqual(rows.map(key).sort());
+    const ends = new Map(rows.filter((r) => r.end !== undefined && r.end !== NOW).map((r) => [key(r), r.end]));
+    expect(listed.filter((r) => ends.has(key(r))).map((r) => Number(r.end_ms))).toEqual(listed.filter((r) => ends.has(key(r))).map((r) => ends.get(key(r))));
+    expect(new Set(listed.map((r) => r.source))).toEqual(new Set(['slurm', 'kubernetes']));
   });
 });
 
