@@ -3,7 +3,7 @@
  * validating each one completely, hostlist expansion included: a bad event is refused here with its reason
  * instead of being dead-lettered later.
  */
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { topics, type Config } from '../core/config';
 import { AllocationEvent, AllocationEventInput, AllocationEventSchema, allocationRows } from './event';
 
@@ -28,7 +28,8 @@ export class AllocationPublisher {
   private readonly producer: Producer;
 
   constructor(kafka: Kafka, private readonly cfg: Config) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // One partition, keyed by job: the default partitioner's choice does not matter (named to keep kafkajs quiet).
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {

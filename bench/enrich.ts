@@ -6,8 +6,8 @@
  * renumbered to the benchmark's DPU addressing; every node has 50 past jobs and a current one.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { EXAMPLE_INVENTORY } from '../core/paths';
 import { AllocationTimeline } from '../allocations/timeline';
 import type { Allocation } from '../core/records';
 import { Enricher } from '../enrich/enricher';
@@ -19,8 +19,7 @@ import { FLOWS } from '../core/streams';
 import { dataMessages, templateMessage } from './dpu-export';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const root = path.resolve(__dirname, '..', '..');
-const spec = InventorySchema.parse(parseYaml(readFileSync(path.join(root, 'inventory/example-64-nodes.yaml'), 'utf8')));
+const spec = InventorySchema.parse(parseYaml(readFileSync(EXAMPLE_INVENTORY, 'utf8')));
 // The benchmark's DPUs number rail r of node n as 10.(100+r).0.(10+n).
 spec.zones.find((z) => z.name === 'training')!.cidrs.push('10.96.0.0/11');
 spec.nodes.find((g) => g.hosts === 'gpu[001-064]')!.backend = Array.from({ length: 8 }, (_, r) => `10.${100 + r}.0.10`);

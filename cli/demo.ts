@@ -1,7 +1,9 @@
 /**
  * `eastwatch demo` (what `npm start` runs): the whole pipeline on one machine with the embedded defaults.
- * A synthetic 64-node cluster's flows go through the bundled Kafka broker and the writer into chDB; then the
- * findings are read back from ClickHouse: traffic per zone pair, and the flows that cross a line.
+ * The synthetic 64-node cluster's jobs are announced on the allocations topic as a scheduler hook would; its
+ * raw flows go through the enrichment stage (the example inventory unless EASTWATCH_INVENTORY is set), the
+ * bundled Kafka broker and the writer into chDB; then the findings are read back from ClickHouse: traffic per
+ * zone pair, cross-job talk, zone crossings the inventory does not allow, and policy-denied drops.
  */
 import { Config, topics } from '../core/config';
 import { waitCaughtUp } from '../core/kafka';
@@ -9,10 +11,14 @@ import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
 import type { Logger } from '../core/log';
 import { startPipeline } from '../core/pipeline';
-import { SyntheticCluster } from '../ingest/synthetic';
+import { AllocationPublisher } from '../allocations/publish';
+import { EXAMPLE_INVENTORY } from '../core/paths';
+import { startEnrichment } from '../enrich/stage';
+import { SyntheticCluster, syntheticAllocations } from '../ingest/synthetic';
+import type { Inventory } from '../inventory/inventory';
 
 /** The findings the demo reports, each a parameterized query over this run's flows. */
-const FINDINGS: { title: string; sql: (flows: string) => string }[] = [
+const FINDINGS: { title: string; sql: (flows: string) => string; keep?: (row: Record<string, unknown>, inv: Inventory) => boolean }[] = [
   {
     title: 'Traffic by zone pair',
     sql: (t) => `SELECT src_zone, dst_zone, count() AS flows, formatReadableSize(sum(ifNull(bytes, 0) * sampling_rate)) AS volume
@@ -25,12 +31,13 @@ const FINDINGS: { title: string; sql: (flows: string) => string }[] = [
       GROUP BY ALL ORDER BY flows DESC LIMIT 10`,
   },
   {
-    title: 'Forbidden zone crossings (to BMC, serving to training, internet without the proxy)',
-    sql: (t) => `SELECT src_zone, dst_zone, replaceOne(IPv6NumToString(src_addr), '::ffff:', '') AS src, replaceOne(IPv6NumToString(dst_addr), '::ffff:', '') AS dst, dst_port,
+    title: 'Zone crossings the inventory does not allow (BMC from tenants, serving to training, egress bypassing the proxy)',
+    sql: (t) => `SELECT src_zone, dst_zone, replaceOne(IPv6NumToString(src_addr), '::ffff:', '') AS src, src_node,
+        replaceOne(IPv6NumToString(dst_addr), '::ffff:', '') AS dst, protocol, dst_port,
         count() AS flows, formatReadableSize(sum(ifNull(bytes, 0) * sampling_rate)) AS volume
-      FROM ${t} WHERE time_received >= {since:DateTime64(3)}
-        AND (dst_zone = 'bmc' OR (src_zone = 'inference' AND dst_zone = 'training') OR dst_zone = 'internet')
-      GROUP BY ALL ORDER BY flows DESC LIMIT 10`,
+      FROM ${t} WHERE time_received >= {since:DateTime64(3)} AND src_zone != dst_zone
+      GROUP BY ALL ORDER BY flows DESC`,
+    keep: (r, inv) => !inv.allows(String(r.src_zone), String(r.dst_zone), Number(r.protocol), Number(r.dst_port)),
   },
   {
     title: 'Policy-denied drops',
@@ -51,26 +58,38 @@ function printTable(title: string, rows: Record<string, unknown>[]): void {
 }
 
 export async function runDemo(cfg: Config, log: Logger, flows: number): Promise<void> {
-  console.log(`eastwatch demo: ${flows} flows from a synthetic 64-node cluster -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
-  const pipeline = await startPipeline(cfg, log, ['writer', 'http']);
+  const demoCfg: Config = { ...cfg, inventory: { ...cfg.inventory, file: cfg.inventory.file ?? EXAMPLE_INVENTORY } };
+  console.log(`eastwatch demo: ${flows} flows from a synthetic 64-node cluster -> enrichment -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
+  const pipeline = await startPipeline(demoCfg, log, ['writer', 'http']);
   try {
     const { kafka } = pipeline;
     const store = pipeline.store!;
     const flowsTable = store.tbl('flows');
     const since = Date.now() - 1;
-    const producer = new RecordProducer(kafka, cfg, log, FLOWS);
+    // The jobs, announced as a scheduler hook would, then the enrichment stage that follows them.
+    const publisher = new AllocationPublisher(kafka, demoCfg);
+    await publisher.connect();
+    await publisher.publish(syntheticAllocations(since - 6 * 3600e3));
+    await publisher.disconnect();
+    const enrichment = await startEnrichment(kafka, demoCfg, log);
+    const inventory = enrichment.inventory!.current;
+    const producer = new RecordProducer(kafka, demoCfg, log, FLOWS);
     await producer.connect(kafka);
     const gen = new SyntheticCluster({ seed: 7 });
     const t0 = Date.now();
     for (let i = 0; i < flows; i++) {
-      producer.push(gen.next());
+      producer.push(enrichment.enricher.enrich(gen.next()));
       if (producer.buffered > 100_000) await producer.flush();
     }
     await producer.close();
+    await enrichment.stop();
     await waitCaughtUp(kafka, topics(cfg).flows, cfg.writer.groupId, 300_000);
     const secs = (Date.now() - t0) / 1000;
-    console.log(`\n${flows} flows stored in ${secs.toFixed(1)} s (${Math.round(flows / secs)} flows/s end to end); metrics on http://${cfg.http.host}:${pipeline.httpPort}/metrics while running`);
-    for (const f of FINDINGS) printTable(f.title, await store.rows(f.sql(flowsTable), { since: since / 1000 }));
+    console.log(`\n${flows} flows enriched and stored in ${secs.toFixed(1)} s (${Math.round(flows / secs)} flows/s end to end); inventory ${demoCfg.inventory.file}`);
+    for (const f of FINDINGS) {
+      const rows = await store.rows<Record<string, unknown>>(f.sql(flowsTable), { since: since / 1000 });
+      printTable(f.title, f.keep ? rows.filter((r) => f.keep!(r, inventory)).slice(0, 10) : rows);
+    }
   } finally {
     await pipeline.stop();
   }

@@ -1,11 +1,14 @@
 /**
- * A synthetic source of already-enriched flows from a 64-node rail-optimized training cluster: collective
+ * A synthetic source of raw flows (as collectors emit them, before enrichment) from the 64-node
+ * rail-optimized training cluster of inventory/example-64-nodes.yaml, with its jobs as allocations: collective
  * traffic on the back-end rails within each job, storage reads, DNS, egress through the proxy, plus a few
  * planted incidents (cross-job talk, tenant to BMC, serving to training, egress that bypasses the proxy,
- * policy-denied drops). It feeds `eastwatch demo` and the benchmarks until real collectors and the
- * enrichment stage take over; seeded, so every run is the same.
+ * policy-denied drops). It feeds `eastwatch demo`, `eastwatch produce` and the benchmarks; seeded, so every
+ * run is the same.
  */
+import type { AllocationEventInput } from '../allocations/event';
 import type { Flow } from '../core/flow';
+import { compressHostlist } from '../inventory/hostlist';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -20,16 +23,17 @@ export function mulberry32(seed: number): () => number {
 
 export const NODES = 64;
 export const RAILS = 8;
-const pad = (n: number) => String(n).padStart(3, '0');
-export const nodeName = (i: number) => `gpu-${pad(i + 1)}`;
-export const railAddr = (node: number, rail: number) => `10.${100 + rail}.${node >> 6}.${(node & 63) + 10}`;
-export const frontAddr = (node: number) => `10.1.${node >> 6}.${(node & 63) + 10}`;
-export const bmcAddr = (node: number) => `10.250.0.${node + 10}`;
-const STORAGE = ['10.20.0.10', '10.20.0.11', '10.20.0.12', '10.20.0.13'];
-const DNS = '10.2.0.53';
-const PROXY = '10.5.0.10';
-const INFERENCE = ['10.30.0.21', '10.30.0.22'];
-const EXPORTERS = ['10.0.255.1', '10.0.255.2', '10.0.255.3', '10.0.255.4'];
+// Addressing of inventory/example-64-nodes.yaml: gpuNNN is 10.30.1.NNN, rail r 10.200.r.NNN, BMC 10.250.1.NNN.
+export const nodeName = (i: number) => `gpu${String(i + 1).padStart(3, '0')}`;
+export const railAddr = (node: number, rail: number) => `10.200.${rail}.${node + 1}`;
+export const frontAddr = (node: number) => `10.30.1.${node + 1}`;
+export const bmcAddr = (node: number) => `10.250.1.${node + 1}`;
+const STORAGE = ['10.40.0.11', '10.40.0.12', '10.40.0.13', '10.40.0.14'];
+const DNS = '10.245.0.53';
+const PROXY = '10.10.0.10';
+const INFERENCE = ['10.20.1.1', '10.20.1.2'];
+/** The DPUs' management addresses (gpuNNN-dpu). */
+const EXPORTERS = ['10.250.5.1', '10.250.5.2', '10.250.5.3', '10.250.5.4'];
 
 /** Jobs as contiguous node ranges, with the collective pattern each runs. */
 export const JOBS = [
@@ -38,6 +42,15 @@ export const JOBS = [
   { id: '88215', first: 48, count: 16, pattern: 'tree' },
 ] as const;
 const jobOf = (node: number) => JOBS.find((j) => node >= j.first && node < j.first + j.count)!;
+
+/** The jobs as allocation events, running since `since`. */
+export const syntheticAllocations = (since: number): AllocationEventInput[] => JOBS.map((j) => ({
+  job_id: j.id,
+  nodes: compressHostlist(Array.from({ length: j.count }, (_, i) => nodeName(j.first + i))),
+  start: since,
+  pattern: j.pattern,
+  source: 'synthetic',
+}));
 
 export type Incident = 'cross-job' | 'tenant-to-bmc' | 'serving-to-training' | 'proxy-bypass' | 'policy-denied';
 
@@ -86,15 +99,6 @@ export class SyntheticCluster {
     return xs[Math.floor(this.rnd() * xs.length)]!;
   }
 
-  private node(n: number, side: 'src' | 'dst', f: Flow, fabric: 'backend' | 'frontend', rail?: number): void {
-    const job = jobOf(n);
-    f[`${side}_node`] = nodeName(n);
-    f[`${side}_fabric`] = fabric;
-    f[`${side}_zone`] = 'training';
-    f[`${side}_job`] = job.id;
-    if (rail !== undefined) f[`${side}_rail`] = rail;
-  }
-
   /** One normal flow. */
   flow(): Flow {
     const r = this.rnd;
@@ -114,8 +118,6 @@ export class SyntheticCluster {
       f.tcp_flags = 0;
       f.packets = 50_000 + Math.floor(r() * 200_000);
       f.bytes = f.packets * 4096;
-      this.node(src, 'src', f, 'backend', rail);
-      this.node(dst, 'dst', f, 'backend', rail);
     } else if (kind < 0.93) {
       f.src_addr = frontAddr(src);
       f.dst_addr = this.pick(STORAGE);
@@ -123,8 +125,6 @@ export class SyntheticCluster {
       f.dst_port = 2049;
       f.packets = 1000 + Math.floor(r() * 20000);
       f.bytes = f.packets * 1400;
-      this.node(src, 'src', f, 'frontend');
-      f.dst_zone = 'storage';
     } else if (kind < 0.98) {
       f.src_addr = frontAddr(src);
       f.dst_addr = DNS;
@@ -134,8 +134,6 @@ export class SyntheticCluster {
       f.packets = 2;
       f.bytes = 180;
       f.tcp_flags = 0;
-      this.node(src, 'src', f, 'frontend');
-      f.dst_zone = 'services';
     } else {
       f.src_addr = frontAddr(src);
       f.dst_addr = PROXY;
@@ -143,8 +141,6 @@ export class SyntheticCluster {
       f.dst_port = 3128;
       f.packets = 20 + Math.floor(r() * 200);
       f.bytes = f.packets * 900;
-      this.node(src, 'src', f, 'frontend');
-      f.dst_zone = 'proxy';
     }
     return f;
   }
@@ -156,14 +152,12 @@ export class SyntheticCluster {
     f.src_port = 32768 + Math.floor(r() * 28000);
     switch (kind) {
       case 'cross-job': {
-        // gpu-007 (job 88213) reaches into job 88214 over rail 3.
+        // gpu007 (job 88213) reaches into job 88214 over rail 3.
         f.src_addr = railAddr(6, 3);
         f.dst_addr = railAddr(40, 3);
         f.dst_port = 22;
         f.packets = 40;
         f.bytes = 6000;
-        this.node(6, 'src', f, 'backend', 3);
-        this.node(40, 'dst', f, 'backend', 3);
         break;
       }
       case 'tenant-to-bmc': {
@@ -173,10 +167,6 @@ export class SyntheticCluster {
         f.dst_port = 623;
         f.packets = 12;
         f.bytes = 1100;
-        this.node(11, 'src', f, 'frontend');
-        f.dst_node = nodeName(30);
-        f.dst_fabric = 'oob';
-        f.dst_zone = 'bmc';
         break;
       }
       case 'serving-to-training': {
@@ -185,19 +175,15 @@ export class SyntheticCluster {
         f.dst_port = 29500;
         f.packets = 300;
         f.bytes = 90_000;
-        f.src_zone = 'inference';
-        this.node(20, 'dst', f, 'frontend');
         break;
       }
       case 'proxy-bypass': {
-        // A large direct upload from gpu-052 to the internet: weights leaving without the proxy.
+        // A large direct upload from gpu052 to the internet: weights leaving without the proxy.
         f.src_addr = frontAddr(51);
         f.dst_addr = '198.51.100.7';
         f.dst_port = 443;
         f.packets = 2_000_000;
         f.bytes = 2_800_000_000;
-        this.node(51, 'src', f, 'frontend');
-        f.dst_zone = 'internet';
         break;
       }
       case 'policy-denied': {
@@ -214,9 +200,6 @@ export class SyntheticCluster {
         f.dst_pod = 'orders-db-0';
         f.verdict = 'DROPPED';
         f.drop_reason = 'POLICY_DENIED';
-        f.src_zone = 'training';
-        f.dst_zone = 'production';
-        f.src_job = '88214';
         break;
       }
     }

@@ -2,19 +2,11 @@
  * The vendored Cilium Hubble protos (proto/, see its README), loaded once: the protobufjs reflection root for the
  * protojson conversion, and from it proto-loader's definitions for gRPC.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fromJSON, type PackageDefinition } from '@grpc/proto-loader';
 import { Root } from 'protobufjs';
+import { repoRoot } from '../../core/paths';
 import { TO_OBJECT_OPTIONS } from './protojson';
-
-/** The directory holding package.json, from this file in the source tree (tests) or in dist/ (the build). */
-export function repoRoot(from = __dirname): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
 
 /** The include directory: observer.proto imports "flow/flow.proto" and "relay/relay.proto" from here. */
 export const PROTO_DIR = path.join(repoRoot(), 'ingest', 'hubble', 'proto');

@@ -54,7 +54,7 @@ describe('the example inventory (inventory/example-64-nodes.yaml)', () => {
     expect(inv.nodes.get('gpu064-dpu')).toBe('dpu');
     expect(inv.nodes.has('gpu065')).toBe(false);
     expect([...inv.zoneNames].sort()).toEqual(
-      ['bmc', 'dmz', 'inference', 'internet', 'management', 'services', 'storage', 'training', 'weights'],
+      ['bmc', 'cluster-services', 'dmz', 'inference', 'internet', 'management', 'services', 'storage', 'training', 'weights'],
     );
     expect(inv.defaultZone).toBe('internet');
   });

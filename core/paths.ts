@@ -1,0 +1,14 @@
+/** Files eastwatch reads at run time from its own tree (protos, the example inventory). */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** The directory holding package.json, from a file in the source tree (tests) or in dist/ (the build). */
+export function repoRoot(from = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+/** The shipped example inventory: the 64-node cluster the demo and the benchmarks use. */
+export const EXAMPLE_INVENTORY = path.join(repoRoot(), 'inventory', 'example-64-nodes.yaml');
