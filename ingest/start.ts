@@ -3,6 +3,7 @@
  * the allocation pollers, and the enrichment every flow passes on its way to Kafka. Returns closers in start
  * order (the caller runs them in reverse: sources stop, then the producers flush).
  */
+import * as path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { startAllocationSources } from '../allocations/sources';
 import type { Config } from '../core/config';
@@ -19,6 +20,7 @@ import { followRelay } from './hubble/relay';
 import { ExporterStates, DEFAULT_LIMITS } from './ipfix/state';
 import { Listener, startListeners } from './listeners';
 import { followLogs, lineHandler, LOG_FORMATS } from './logs/collector';
+import { PositionStore } from './logs/positions';
 import { TopicLineSource } from './logs/topic';
 
 /** Records a collector may hold for Kafka before it drops new ones (counted): memory stays bounded if Kafka is down. */
@@ -58,9 +60,12 @@ export async function startCollectors(kafka: Kafka, cfg: Config, log: Logger, de
   closers.push(async () => { await Promise.all(listeners.map((l) => l.close())); });
   const followers = followLogs(
     LOG_FORMATS.flatMap((format) => cfg.logs[format].map((path) => ({ format, path }))),
-    { proxyAddress: cfg.logs.proxyAddress, flow: flowSink, deadLetter, log: log.child({ stage: 'collector' }) },
+    {
+      proxyAddress: cfg.logs.proxyAddress, flow: flowSink, deadLetter, log: log.child({ stage: 'collector' }),
+      positions: new PositionStore(path.join(cfg.home, 'state')), durable: () => flows.flush(),
+    },
   );
-  closers.push(async () => { await Promise.all(followers.map((f) => f.stop())); });
+  closers.push(() => followers.stop());
   if (cfg.hubble.relay) {
     const h = cfg.hubble;
     const relayFlow = lineHandler('hubble', `relay/${h.relay}`, { proxyAddress: cfg.logs.proxyAddress, flow: flowSink, deadLetter, log });

@@ -9,7 +9,8 @@ import { recordsFailed, recordsIn } from '../../core/metrics';
 import { normalizeHubble } from '../hubble/normalize';
 import { parseEnvoyLine } from '../proxy/envoy';
 import { parseSquidLine } from '../proxy/squid';
-import { followFile, Follower } from './follow';
+import { FilePosition, followFile } from './follow';
+import type { PositionStore } from './positions';
 
 export const LOG_FORMATS = ['squid', 'envoy', 'hubble'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -47,10 +48,40 @@ export function lineHandler(format: LogFormat, source: string, opts: LogCollecto
   };
 }
 
-/** Follows every configured log file (tail -F semantics: from its end, across rotation). */
-export function followLogs(sources: LogSource[], opts: LogCollectorOptions): Follower[] {
-  return sources.map(({ format, path }) => {
-    opts.log.info({ format, path }, 'following log');
-    return followFile(path, lineHandler(format, path, opts), {}, (e) => opts.log.warn({ err: e, path }, 'log source error; retrying'));
+export interface FollowLogsOptions extends LogCollectorOptions {
+  /** Saved positions: resume there, and checkpoint once the flows before a position are durable. */
+  positions?: PositionStore;
+  /** Resolves once every flow handed to `flow` so far is acknowledged by Kafka. */
+  durable?: () => Promise<void>;
+  checkpointMs?: number;
+}
+
+/** Follows every configured log file (tail -F semantics: from a saved position or the end, across rotation). */
+export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { stop(): Promise<void> } {
+  const followers = sources.map(({ format, path }) => {
+    const resume = opts.positions?.get(path);
+    opts.log.info({ format, path, ...(resume ? { resume } : {}) }, 'following log');
+    return [path, followFile(path, lineHandler(format, path, opts), resume ? { resume } : {}, (e) => opts.log.warn({ err: e, path }, 'log source error; retrying'))] as const;
   });
+  const checkpoint = async () => {
+    if (!opts.positions || !opts.durable) return;
+    const at = followers.flatMap(([path, f]) => {
+      const p = f.position();
+      return p ? [[path, p] as [string, FilePosition]] : [];
+    });
+    await opts.durable();
+    opts.positions.save(at);
+  };
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(checkpoint).catch((e: Error) => opts.log.warn({ err: e }, 'saving log positions failed; retried'));
+  }, opts.checkpointMs ?? 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await Promise.all(followers.map(([, f]) => f.stop()));
+      if (followers.length > 0) await checkpoint();
+    },
+  };
 }

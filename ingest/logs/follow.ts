@@ -1,19 +1,33 @@
 /**
- * Lines of a file that keeps growing, as `tail -F` reads it: from the current end (or the start), following
- * rotation (a new inode, or the file shrinking) and reading the rotated file to its end first. Polling rather
+ * Lines of a file that keeps growing, as `tail -F` reads it: from the current end (or the start, or a saved
+ * position), following rotation (a new inode, or the file shrinking) and reading the rotated file to its end
+ * first. Polling rather
  * than fs.watch: inotify misses renames on some filesystems and does not exist on others; 250 ms is plenty for
  * access logs. A line longer than maxLine is cut and counted by the caller as bad input.
  */
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
+/** Where a follower stands: the file (inode) and the byte offset after the last complete line handed on. */
+export interface FilePosition {
+  ino: number;
+  offset: number;
+}
+
 export interface FollowOptions {
   fromStart?: boolean;
+  /**
+   * Resume here (a position saved before a restart): the same inode continues from the offset; a different
+   * one was created while the follower was away, so it is read from its start.
+   */
+  resume?: FilePosition;
   pollMs?: number;
   maxLine?: number;
 }
 
 export interface Follower {
+  /** The position after the last line handed to onLine; undefined until the file was opened. */
+  position(): FilePosition | undefined;
   stop(): Promise<void>;
 }
 
@@ -51,7 +65,7 @@ export function followFile(path: string, onLine: (line: string) => void, opts: F
         await drain(); // the rotated file's last lines
         await handle?.close();
         handle = await open(path, 'r');
-        offset = first && !opts.fromStart ? s.size : 0;
+        offset = !first ? 0 : opts.resume ? (opts.resume.ino === s.ino && opts.resume.offset <= s.size ? opts.resume.offset : 0) : opts.fromStart ? 0 : s.size;
         inode = s.ino;
         partial = '';
       }
@@ -69,6 +83,7 @@ export function followFile(path: string, onLine: (line: string) => void, opts: F
   let timer: NodeJS.Timeout = setTimeout(() => void tick(), 0);
 
   return {
+    position: () => (handle ? { ino: inode, offset: offset - Buffer.byteLength(partial) } : undefined),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -4,8 +4,8 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DNS_REQUEST, IPV6, NON_IP, POLICY_DENIED, TCP_SYN } from '../hubble-fixtures';
-import { killChildren, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { DNS_REQUEST, IPV6, NON_IP, POLICY_DENIED, TCP_SYN, tcpFlowLine } from '../hubble-fixtures';
+import { killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 
 describe('Hubble flows from a followed file', () => {
   let t: TestEnv;
@@ -51,5 +51,34 @@ describe('Hubble flows from a followed file', () => {
       { src: 'fd00:10:244:3::17', dst: 'fd00:10:244:7::41', dst_port: 29500, protocol: 6, verdict: 'FORWARDED', drop_reason: '', src_namespace: 'ai-training',
         src_pod: 'trainer-88214-worker-3', dst_namespace: 'ai-training', dst_pod: 'trainer-88214-master-0', bytes: null, packets: null, l7_summary: '' },
     ]);
+  });
+
+  it('resumes after a restart where it stopped: lines written while down are read, none twice', async () => {
+    const t2 = testEnv({ EASTWATCH_COLLECTORS: 'sflow' });
+    try {
+      const file = path.join(t2.home, 'hubble-flows.json');
+      t2.env.EASTWATCH_HUBBLE_FILES = file;
+      writeFileSync(file, '');
+      const line = (seq: number) => tcpFlowLine({ seq, time: Date.parse('2025-11-24T16:00:00Z') + seq, src: '10.244.3.17', dst: '10.244.7.41', port: seq });
+      const run = async (before: number[], during: number[], read: number) => {
+        appendFileSync(file, before.map((n) => `${line(n)}\n`).join(''));
+        const app = spawnCli(t2, ['start', '--roles', 'collectors,writer,http']);
+        const port = await app.httpPort();
+        await waitFor(() => (/"msg":"following log"/.test(app.output()) ? true : undefined), 30_000, () => app.output());
+        await new Promise((r) => setTimeout(r, 600));
+        appendFileSync(file, during.map((n) => `${line(n)}\n`).join(''));
+        await waitFor(async () => ((await metricValue(port, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')) >= read ? true : undefined), 30_000, () => app.output().slice(-2000));
+        app.proc.kill('SIGTERM');
+        expect(await app.exited).toEqual({ code: 0, signal: null });
+      };
+      // First start: from the end (line 1 is history); then lines 3-4 are written while eastwatch is down.
+      await run([1], [2], 1);
+      await run([3, 4], [5], 3);
+      await run([6], [7], 2);
+      const ports = await query<{ src_port: number }>(t2, 'SELECT src_port FROM eastwatch.flows ORDER BY src_port');
+      expect(ports.map((r) => r.src_port)).toEqual([2, 3, 4, 5, 6, 7]);
+    } finally {
+      t2.cleanup();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, renameSync, truncateSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { followFile } from '../../ingest/logs/follow';
+import { PositionStore } from '../../ingest/logs/positions';
 
 const until = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -47,5 +48,37 @@ describe('followFile', () => {
     await until(() => lines.length === 2);
     await f.stop();
     expect(lines).toEqual(['a', 'b']);
+  });
+});
+
+describe('followFile positions', () => {
+  it('resumes a restarted follower after the last whole line, and reads a file replaced meanwhile from its start', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ew-follow-'));
+    const file = path.join(dir, 'access.log');
+    writeFileSync(file, 'a\nb\nhalf');
+    const first: string[] = [];
+    const f1 = followFile(file, (l) => first.push(l), { pollMs: 20, fromStart: true });
+    await until(() => first.length === 2);
+    await f1.stop();
+    const saved = f1.position()!;
+    expect(saved.offset).toBe(4); // after "b\n": the half line is not consumed yet
+    const store = new PositionStore(dir);
+    store.save([[file, saved]]);
+
+    appendFileSync(file, ' line\nc\n'); // written while nobody followed
+    const second: string[] = [];
+    const f2 = followFile(file, (l) => second.push(l), { pollMs: 20, resume: new PositionStore(dir).get(file)! });
+    await until(() => second.length === 2);
+    await f2.stop();
+    expect(second).toEqual(['half line', 'c']);
+
+    // Rotated while away: the saved inode is gone, the new file is all new.
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, 'new 1\nnew 2\n');
+    const third: string[] = [];
+    const f3 = followFile(file, (l) => third.push(l), { pollMs: 20, resume: f2.position()! });
+    await until(() => third.length === 2);
+    await f3.stop();
+    expect(third).toEqual(['new 1', 'new 2']);
   });
 });
