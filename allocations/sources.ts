@@ -1,15 +1,16 @@
-/** The configured scheduler pollers (Slurm by command or slurmrestd, Kubernetes by command), sharing one publisher. */
+/** The configured scheduler pollers (Slurm by command or slurmrestd, Kubernetes by command or list + watch), sharing one publisher. */
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/log';
 import { parseKubernetesPods } from './kubernetes';
-import { AllocationPoller, commandSource, httpSource } from './poller';
+import { KubePodWatch } from './kube-watch';
+import { AllocationPoller, commandSource, DocumentSource, httpSource } from './poller';
 import { AllocationPublisher } from './publish';
-import { parseSlurmJobs } from './slurm';
+import { AllocationImport, parseSlurmJobs } from './slurm';
 
 export async function startAllocationSources(kafka: Kafka, cfg: Config, log: Logger): Promise<() => Promise<void>> {
   const a = cfg.allocations;
-  const sources = [
+  const sources: (readonly [string, DocumentSource, (doc: unknown, now: number) => AllocationImport])[] = [
     ...(a.slurmCommand ? [['slurm-command', commandSource(a.slurmCommand), parseSlurmJobs] as const] : []),
     ...(a.slurmrestdUrl ? [['slurmrestd', httpSource(a.slurmrestdUrl, {
       ...(a.slurmrestdUser ? { 'X-SLURM-USER-NAME': a.slurmrestdUser } : {}),
@@ -17,6 +18,13 @@ export async function startAllocationSources(kafka: Kafka, cfg: Config, log: Log
     }), parseSlurmJobs] as const] : []),
     ...(a.kubernetesCommand ? [['kubernetes-command', commandSource(a.kubernetesCommand), parseKubernetesPods] as const] : []),
   ];
+  const watch = a.kubernetesApi ? new KubePodWatch({
+    url: a.kubernetesApi,
+    ...(a.kubernetesTokenFile ? { tokenFile: a.kubernetesTokenFile } : {}),
+    ...(a.kubernetesCaFile ? { caFile: a.kubernetesCaFile } : {}),
+    ...(a.kubernetesLabelSelector ? { labelSelector: a.kubernetesLabelSelector } : {}),
+  }, log) : undefined;
+  if (watch) sources.push(['kubernetes-api', watch.source, parseKubernetesPods] as const);
   if (sources.length === 0) return async () => undefined;
   const publisher = new AllocationPublisher(kafka, cfg);
   await publisher.connect();
@@ -25,6 +33,7 @@ export async function startAllocationSources(kafka: Kafka, cfg: Config, log: Log
   log.info({ sources: pollers.map((p) => p.name) }, 'polling allocation sources');
   return async () => {
     await Promise.all(pollers.map((p) => p.stop()));
+    await watch?.stop();
     await publisher.disconnect();
   };
 }

@@ -12,7 +12,7 @@ import { allocationRows, AllocationEventSchema } from '../../allocations/event';
 import { parseKubernetesPods } from '../../allocations/kubernetes';
 import { parseSlurmJobs } from '../../allocations/slurm';
 import { waitCaughtUp } from '../../core/kafka';
-import { API_POD_LIST, KUBECTL_PODS, NOW, SCONTROL_V0039, SLURMRESTD_V0040, SQUEUE_V0041 } from '../allocation-fixtures';
+import { API_POD_LIST, KUBECTL_PODS, NOW, SCONTROL_V0039, SINGLE_POD_IPV6, SLURMRESTD_V0040, SQUEUE_V0041 } from '../allocation-fixtures';
 import { tcpFlowLine } from '../hubble-fixtures';
 import { cli, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
@@ -137,10 +137,16 @@ describe('allocation pollers', () => {
     t?.cleanup();
   });
 
-  it('polls Slurm by command and slurmrestd, and Kubernetes by command, publishing each job once', async () => {
+  it('polls Slurm by command and slurmrestd, Kubernetes by command and by list + watch, publishing each job once', async () => {
     t = testEnv({ EASTWATCH_COLLECTORS: 'sflow', EASTWATCH_ALLOCATIONS_POLL_SEC: '1' });
     const requests: (string | undefined)[] = [];
     const slurmrestd = createServer((req, res) => {
+      if (req.url!.startsWith('/api/v1/pods')) {
+        // The Kubernetes API server's list, then a watch that stays open.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (!req.url!.includes('watch=1')) res.end(JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '7' }, items: [SINGLE_POD_IPV6] }));
+        return;
+      }
       requests.push(req.headers['x-slurm-user-token'] as string | undefined);
       const ok = req.url === '/slurm/v0.0.40/jobs' && req.headers['x-slurm-user-name'] === 'eastwatch' && req.headers['x-slurm-user-token'] === 'jwt-s3cret';
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? JSON.stringify(SLURMRESTD_V0040) : '{"errors":[{"error":"auth"}]}');
@@ -156,8 +162,10 @@ describe('allocation pollers', () => {
       EASTWATCH_SLURMRESTD_USER: 'eastwatch',
       EASTWATCH_SLURMRESTD_TOKEN: 'jwt-s3cret',
       EASTWATCH_KUBERNETES_COMMAND: `cat '${pods}'`,
+      EASTWATCH_KUBERNETES_API: `http://127.0.0.1:${(slurmrestd.address() as AddressInfo).port}`,
     });
-    const events = [...parseSlurmJobs(SCONTROL_V0039, NOW).events, ...parseSlurmJobs(SLURMRESTD_V0040, NOW).events, ...parseKubernetesPods(API_POD_LIST, NOW).events];
+    const events = [...parseSlurmJobs(SCONTROL_V0039, NOW).events, ...parseSlurmJobs(SLURMRESTD_V0040, NOW).events,
+      ...parseKubernetesPods(API_POD_LIST, NOW).events, ...parseKubernetesPods(SINGLE_POD_IPV6, NOW).events];
 
     const app = spawnCli(t, ['start', '--roles', 'collectors,writer,http']);
     await app.httpPort();
@@ -171,6 +179,7 @@ describe('allocation pollers', () => {
     expect(Number(offsets!.high)).toBe(events.length);
     app.proc.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: 0, signal: null });
+    slurmrestd.closeAllConnections();
     slurmrestd.close();
     expect(app.output()).not.toContain('jwt-s3cret');
 
