@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { followFile } from '../../ingest/logs/follow';
 import { PositionStore } from '../../ingest/logs/positions';
+import { until } from '../until';
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('followFile', () => {
   it('reads appended lines from the end, across rename rotation and copytruncate, joining partial lines', async () => {

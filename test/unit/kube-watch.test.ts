@@ -12,19 +12,13 @@ import { KubePodWatch } from '../../allocations/kube-watch';
 import { parseKubernetesPods } from '../../allocations/kubernetes';
 import { createLogger } from '../../core/log';
 import { KUBECTL_PODS } from '../allocation-fixtures';
+import { until } from '../until';
 
 type Pod = { metadata: { name: string; uid: string; resourceVersion?: string }; status: Record<string, unknown> };
 const pods = structuredClone(KUBECTL_PODS.items) as unknown as Pod[];
 const byName = (name: string) => structuredClone(pods.find((p) => p.metadata.name === name)!);
 const trainer = ['trainer-88214-master-0', 'trainer-88214-worker-0', 'trainer-88214-worker-1', 'trainer-88214-worker-2'].map(byName);
 
-const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('Kubernetes pod list + watch', () => {
   it('follows pods through adds, changes and deletions, and relists after 410 Gone', async () => {
