@@ -5,7 +5,6 @@ import { followFile } from '../../ingest/logs/follow';
 import { PositionStore } from '../../ingest/logs/positions';
 import { until } from '../until';
 
-
 describe('followFile', () => {
   it('reads appended lines from the end, across rename rotation and copytruncate, joining partial lines', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ew-follow-'));
