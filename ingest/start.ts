@@ -33,6 +33,16 @@ export interface Collectors {
 
 export async function startCollectors(kafka: Kafka, cfg: Config, log: Logger, deadLetter: DeadLetter): Promise<Collectors> {
   const closers: (() => Promise<void>)[] = [];
+  try {
+    return await start(kafka, cfg, log, deadLetter, closers);
+  } catch (e) {
+    // What started before the failure stops again, in reverse.
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function start(kafka: Kafka, cfg: Config, log: Logger, deadLetter: DeadLetter, closers: (() => Promise<void>)[]): Promise<Collectors> {
   const flows = new RecordProducer<Flow>(kafka, cfg, log, FLOWS, 'collector');
   const counters = new RecordProducer<InterfaceCounter>(kafka, cfg, log, COUNTERS, 'collector');
   await flows.connect(kafka);
