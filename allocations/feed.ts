@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka } from 'kafkajs';
 import { topics, type Config } from '../core/config';
+import { retrying } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { recordsFailed } from '../core/metrics';
 import { decodeAllocationEvent, eventRows } from './stream';
@@ -25,7 +26,7 @@ export class AllocationFeed {
   async start(timeoutMs = 60_000): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    const ends = await retrying(() => admin.fetchTopicOffsets(this.topic)).finally(() => admin.disconnect());
     const target = new Map(ends.map((p) => [p.partition, Number(p.high)]));
     const done = new Map<number, number>();
     let caughtUp: () => void = () => undefined;
@@ -60,7 +61,10 @@ export class AllocationFeed {
     clearTimeout(timer);
   }
 
+  /** Nothing is committed, so a consumer still joining its group (a broker just started) is not waited for long. */
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.consumer.disconnect(), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
   }
 }

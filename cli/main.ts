@@ -80,6 +80,7 @@ program.command('ingest')
     const cfg = config(program.opts());
     const summary = await ingestStdin(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts.format);
     console.error(JSON.stringify(summary));
+    process.exit(0); // every flow is acknowledged; a Kafka client still winding down must not keep the pipe open
   });
 
 program.command('migrate')

@@ -115,6 +115,19 @@ export async function groupProgress(kafka: Kafka, topic: string, groupId: string
   }
 }
 
+/** Runs `f`, again while it fails with a retriable Kafka error (a broker still loading, a topic just made). */
+export async function retrying<T>(f: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e as { retriable?: boolean }).retriable || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Resolves once the group has committed everything the topic held when called. */
 export async function waitCaughtUp(kafka: Kafka, topic: string, groupId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -17,7 +17,7 @@ describe('eastwatch ingest from stdin', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin.end(`${TCP_SYN}\n${POLICY_DENIED}\nnot json at all\n\n${IPV6}\n`);
     const code = await new Promise<number | null>((r) => child.once('exit', r));
-    expect(code).toBe(0);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(stderr.trim().split('\n').pop()!)).toEqual({ lines: 5, flows: 3, errors: 1 });
 
     await drainWith(t);
