@@ -45,3 +45,15 @@ export function allocationRows(e: AllocationEvent, updatedAt: number): Allocatio
     ...(e.pods ?? []).map((p) => ({ ...base, node: p.node, pod: p.name, ...(p.ip ? { pod_ip: p.ip } : {}) })),
   ];
 }
+
+/** A document entry that did not become an event, and why (a short code, detail after a colon). */
+export interface SkippedEntry {
+  id: string;
+  reason: string;
+}
+
+/** What an allocation import parser returns. */
+export interface AllocationImport {
+  events: AllocationEventInput[];
+  skipped: SkippedEntry[];
+}

@@ -26,8 +26,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PATTERNS } from '../core/records';
-import type { AllocationEventInput } from './event';
-import { describeValue, zodDetail, type AllocationImport, type Pattern, type SkippedEntry } from './slurm';
+import { describeValue, zodDetail } from '../core/error-text';
+import type { AllocationEventInput, AllocationImport, SkippedEntry } from './event';
+import type { Pattern } from './slurm';
 
 /** Job labels in the order they are tried, each with the job kind that sets it. */
 export const JOB_LABELS: readonly { label: string; kind: string }[] = [
@@ -148,7 +149,7 @@ export function parseKubernetesPods(doc: unknown, now: number, options: Kubernet
     }
     const parsed = PodSchema.safeParse(item);
     if (!parsed.success) {
-      skipped.push({ id: fallbackId, reason: `malformed: ${zodDetail(parsed.error)}` });
+      skipped.push({ id: fallbackId, reason: `malformed: ${zodDetail(parsed.error, '(entry)', 3)}` });
       return;
     }
     const pod = parsed.data;

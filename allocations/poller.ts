@@ -7,9 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Logger } from '../core/log';
 import { recordsFailed } from '../core/metrics';
-import type { AllocationEventInput } from './event';
 import type { AllocationPublisher } from './publish';
-import type { AllocationImport } from './slurm';
+import type { AllocationEventInput, AllocationImport } from './event';
 
 const exec = promisify(execFile);
 

@@ -5,6 +5,7 @@
  */
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { topics, type Config } from '../core/config';
+import { zodDetail } from '../core/error-text';
 import { AllocationEvent, AllocationEventInput, AllocationEventSchema, allocationRows } from './event';
 
 export class AllocationEventError extends Error {}
@@ -13,7 +14,7 @@ export function validateEvents(inputs: AllocationEventInput[]): AllocationEvent[
   return inputs.map((input, i) => {
     const parsed = AllocationEventSchema.safeParse(input);
     if (!parsed.success) {
-      throw new AllocationEventError(`event ${i} (job ${String((input as { job_id?: unknown }).job_id)}): ${parsed.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ')}`);
+      throw new AllocationEventError(`event ${i} (job ${String((input as { job_id?: unknown }).job_id)}): ${zodDetail(parsed.error)}`);
     }
     try {
       allocationRows(parsed.data, 0);

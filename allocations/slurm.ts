@@ -36,21 +36,10 @@
  */
 import { z } from 'zod';
 import { PATTERNS } from '../core/records';
-import type { AllocationEventInput } from './event';
+import { describeValue, zodDetail } from '../core/error-text';
+import type { AllocationEventInput, AllocationImport, SkippedEntry } from './event';
 
 export type Pattern = (typeof PATTERNS)[number];
-
-/** A document entry that did not become an event, and why (a short code, detail after a colon). */
-export interface SkippedEntry {
-  id: string;
-  reason: string;
-}
-
-/** What an allocation import parser returns. */
-export interface AllocationImport {
-  events: AllocationEventInput[];
-  skipped: SkippedEntry[];
-}
 
 /** Slurm's "not set" (NO_VAL) and "infinite" (INFINITE) sentinels as plain 32-bit numbers. */
 const NO_VAL = 0xfffffffe;
@@ -238,7 +227,7 @@ function readJob(raw: unknown): SlurmJob | { malformed: string; id?: string } {
   const accounting = !('job_state' in raw) && 'state' in raw;
   if (!accounting) {
     const r = QueueJobSchema.safeParse(raw);
-    if (!r.success) return { malformed: zodDetail(r.error), id };
+    if (!r.success) return { malformed: zodDetail(r.error, '(entry)', 3), id };
     const j = r.data;
     return {
       jobId: j.job_id,
@@ -255,7 +244,7 @@ function readJob(raw: unknown): SlurmJob | { malformed: string; id?: string } {
     };
   }
   const r = AccountingJobSchema.safeParse(raw);
-  if (!r.success) return { malformed: zodDetail(r.error), id };
+  if (!r.success) return { malformed: zodDetail(r.error, '(entry)', 3), id };
   const j = r.data;
   const c = j.comment;
   return {
@@ -282,19 +271,3 @@ function slurmError(e: unknown): string {
   return JSON.stringify(e)?.slice(0, 200) ?? String(e);
 }
 
-/** `path: message` for the first few issues. */
-export function zodDetail(e: z.ZodError): string {
-  return e.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`)
-    .join('; ');
-}
-
-/** A short description of a value for error messages. */
-export function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return `an object with keys ${Object.keys(v).slice(0, 5).join(', ') || '(none)'}`;
-  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
-  return typeof v === 'undefined' ? 'nothing' : `a ${typeof v}`;
-}

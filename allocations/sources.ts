@@ -6,7 +6,8 @@ import { parseKubernetesPods } from './kubernetes';
 import { KubePodWatch } from './kube-watch';
 import { AllocationPoller, commandSource, DocumentSource, httpSource } from './poller';
 import { AllocationPublisher } from './publish';
-import { AllocationImport, parseSlurmJobs } from './slurm';
+import type { AllocationImport } from './event';
+import { parseSlurmJobs } from './slurm';
 
 export async function startAllocationSources(kafka: Kafka, cfg: Config, log: Logger): Promise<() => Promise<void>> {
   const a = cfg.allocations;

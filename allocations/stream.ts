@@ -5,6 +5,7 @@
  */
 import { WireError } from '../core/codec';
 import { topics } from '../core/config';
+import { zodDetail } from '../core/error-text';
 import { AllocationSchema } from '../core/records';
 import type { StoredStream } from '../core/streams';
 import { HostlistError } from '../inventory/hostlist';
@@ -20,7 +21,7 @@ export function decodeAllocationEvent(buf: Buffer): AllocationEvent {
   }
   const parsed = AllocationEventSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new WireError(`invalid allocation event: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new WireError(`invalid allocation event: ${zodDetail(parsed.error, '(root)', 3)}`);
   }
   return parsed.data;
 }

@@ -9,7 +9,7 @@ import type { Config } from '../core/config';
 import { loadInventory, parseInventory } from '../inventory/holder';
 import { InventoryError } from '../inventory/inventory';
 
-export function inventorySummary(path: string): Record<string, unknown> {
+function inventorySummary(path: string): Record<string, unknown> {
   const inv = loadInventory(path);
   const addresses = inv.addresses(0);
   return {

@@ -49,7 +49,7 @@ export class Inventory {
   readonly nodes = new Map<string, Role>();
   readonly defaultZone: string;
 
-  private constructor(readonly spec: InventorySpec) {
+  private constructor(spec: InventorySpec) {
     this.defaultZone = spec.defaultZone;
     this.zoneNames = new Set([spec.defaultZone]);
   }
@@ -95,7 +95,7 @@ export class Inventory {
           if (addr === undefined) throw new Error(`${fabric} address of ${node} runs past the end of the address space`);
           const before = owner.get(addr);
           if (before) throw new Error(`${addr} (${fabric} of ${node}) already belongs to ${before}`);
-          owner.set(addr, `${node}`);
+          owner.set(addr, node);
           inv.endpoints.insert(addr, { node, role: g.role, fabric, ...(rail !== undefined ? { rail } : {}) });
         };
         add(g.frontend, 'frontend');
@@ -151,14 +151,13 @@ export class Inventory {
 
   /** Every node address with its owner and zone: the inventory_addresses table. */
   addresses(updatedAt: number): InventoryAddress[] {
-    return [...this.endpoints.entries()].map((e) => ({
-      address: e.prefix.replace(/\/\d+$/, ''),
-      node: e.value.node,
-      role: e.value.role,
-      fabric: e.value.fabric,
-      ...(e.value.rail !== undefined ? { rail: e.value.rail } : {}),
-      zone: this.zoneOf(e.prefix.replace(/\/\d+$/, '')),
-      updated_at: updatedAt,
-    }));
+    return [...this.endpoints.entries()].map((e) => {
+      const address = e.prefix.replace(/\/\d+$/, '');
+      return {
+        address, node: e.value.node, role: e.value.role, fabric: e.value.fabric,
+        ...(e.value.rail !== undefined ? { rail: e.value.rail } : {}),
+        zone: this.zoneOf(address), updated_at: updatedAt,
+      };
+    });
   }
 }

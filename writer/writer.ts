@@ -14,6 +14,7 @@ import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Store } from '../core/clickhouse';
 import { WireError } from '../core/codec';
 import type { Config } from '../core/config';
+import { zodDetail } from '../core/error-text';
 import { DeadLetter } from '../core/dead-letter';
 import { StoredStream, STREAMS } from '../core/streams';
 import type { Logger } from '../core/log';
@@ -189,7 +190,7 @@ export class Writer {
       const parsed = stream.codec.schema.safeParse(records[i]);
       if (parsed.success) rows.push(parsed.data as Record<string, unknown>);
       else {
-        const detail = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
+        const detail = zodDetail(parsed.error, '');
         await this.reject(`invalid-${stream.name === 'flows' ? 'flow' : 'record'}`, detail, Buffer.from(JSON.stringify(records[i])), `${origin}#${i}`);
       }
     }

@@ -4,6 +4,7 @@
  */
 import type { Flow } from '../../core/flow';
 import { VERDICTS } from '../../core/flow';
+import { zodDetail } from '../../core/error-text';
 import type { DecodeError } from '../decoded';
 import {
   HubbleLineSchema, L7_TYPE_NAMES, rfc3339Millis, TRAFFIC_DIRECTION_NAMES, VERDICT_NAMES,
@@ -54,8 +55,7 @@ export function normalizeHubble(line: unknown, receivedAt: number): HubbleResult
   }
   const parsed = HubbleLineSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    return fail('hubble-invalid', issues.join('; '));
+    return fail('hubble-invalid', zodDetail(parsed.error, '(root)', 3));
   }
   const { flow: f, node_name: envelopeNode, time: envelopeTime } = parsed.data;
   const src = f.IP?.source;

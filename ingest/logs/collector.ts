@@ -63,14 +63,22 @@ export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { sto
     opts.log.info({ format, path, ...(resume ? { resume } : {}) }, 'following log');
     return [path, followFile(path, lineHandler(format, path, opts), resume ? { resume } : {}, (e) => opts.log.warn({ err: e, path }, 'log source error; retrying'))] as const;
   });
+  const { positions, durable } = opts;
+  if (!positions || !durable || followers.length === 0) {
+    return { stop: async () => { await Promise.all(followers.map(([, f]) => f.stop())); } };
+  }
+  // Written only when a follower moved: an idle log costs no flush and no file write.
+  let saved = '';
   const checkpoint = async () => {
-    if (!opts.positions || !opts.durable) return;
     const at = followers.flatMap(([path, f]) => {
       const p = f.position();
       return p ? [[path, p] as [string, FilePosition]] : [];
     });
-    await opts.durable();
-    opts.positions.save(at);
+    const key = JSON.stringify(at);
+    if (key === saved) return;
+    await durable();
+    positions.save(at);
+    saved = key;
   };
   let running = Promise.resolve();
   const timer = setInterval(() => {
@@ -81,7 +89,7 @@ export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { sto
       clearInterval(timer);
       await running;
       await Promise.all(followers.map(([, f]) => f.stop()));
-      if (followers.length > 0) await checkpoint();
+      await checkpoint();
     },
   };
 }

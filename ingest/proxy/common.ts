@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { FlowSchema, type Flow } from '../../core/flow';
+import { zodDetail } from '../../core/error-text';
 import { plainAddress } from '../address';
 import type { DecodeError } from '../decoded';
 
@@ -41,9 +42,6 @@ export const textField = z
   .union([z.string(), z.null()])
   .optional()
   .transform((v) => (v === null || v === undefined || v === '-' || v === '' ? undefined : v));
-
-export const zodDetail = (e: z.ZodError): string =>
-  e.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
 
 /** What both proxies log about one request, already in Flow terms. */
 export interface ProxyRequest {
@@ -91,7 +89,7 @@ export function proxyFlow(r: ProxyRequest, prefix: string): ProxyLineResult {
     ...(r.status ? { proxy_status: r.status } : {}),
   };
   const checked = FlowSchema.safeParse(flow);
-  return checked.success ? { flow } : fail(`${prefix}-invalid-flow`, zodDetail(checked.error));
+  return checked.success ? { flow } : fail(`${prefix}-invalid-flow`, zodDetail(checked.error, '(line)'));
 }
 
 /** A JSON log line validated by `schema`; errors are `PREFIX-invalid-json` (syntax) or `PREFIX-bad-fields`. */
@@ -103,5 +101,5 @@ export function parseJsonLine<T>(text: string, schema: z.ZodType<T>, prefix: str
     return { error: { reason: `${prefix}-invalid-json`, detail: (err as Error).message } };
   }
   const r = schema.safeParse(raw);
-  return r.success ? { data: r.data } : { error: { reason: `${prefix}-bad-fields`, detail: zodDetail(r.error) } };
+  return r.success ? { data: r.data } : { error: { reason: `${prefix}-bad-fields`, detail: zodDetail(r.error, '(line)') } };
 }

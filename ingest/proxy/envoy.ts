@@ -28,8 +28,9 @@
  * upstream is the origin's answer, so FORWARDED.
  */
 import { z } from 'zod';
+import { zodDetail } from '../../core/error-text';
 import {
-  countField, fail, isAddress, parseJsonLine, proxyFlow, splitHostPort, sumKnown, textField, zodDetail,
+  countField, fail, isAddress, parseJsonLine, proxyFlow, splitHostPort, sumKnown, textField,
   type ProxyLineResult,
 } from './common';
 import { plainAddress } from '../address';
@@ -114,7 +115,7 @@ export function parseEnvoyLine(line: string, proxyAddress: string, now: number, 
     const m = TEXT.exec(text);
     if (!m) return fail('envoy-unparsable', 'not the default access log format');
     const e = EnvoyEntry.safeParse(Object.fromEntries(TEXT_KEYS.map((k, i) => [k, m[i + 1]])));
-    return e.success ? envoyFlow(e.data, proxyAddress, now, opts) : fail('envoy-unparsable', zodDetail(e.error));
+    return e.success ? envoyFlow(e.data, proxyAddress, now, opts) : fail('envoy-unparsable', zodDetail(e.error, '(line)'));
   }
   const j = parseJsonLine(text, EnvoyEntry, 'envoy');
   return 'error' in j ? j : envoyFlow(j.data, proxyAddress, now, opts);

@@ -1,6 +1,7 @@
 import { AllocationEventSchema, allocationRows } from '../../allocations/event';
 import { JOB_LABELS, parseKubernetesPods, podJob } from '../../allocations/kubernetes';
-import { parseSlurmJobs, slurmPattern, type AllocationImport } from '../../allocations/slurm';
+import type { AllocationImport } from '../../allocations/event';
+import { parseSlurmJobs, slurmPattern } from '../../allocations/slurm';
 import { AllocationSchema, type Allocation } from '../../core/records';
 import {
   API_POD_LIST, KUBECTL_PODS, NOW, SACCT_V0041, SCONTROL_V0039, SINGLE_POD_IPV6, SLURMRESTD_V0040, SQUEUE_V0041,
