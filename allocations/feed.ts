@@ -4,9 +4,8 @@
  * processes wait for the initial catch-up before they take flows, so the first flows already find their jobs.
  */
 import { randomUUID } from 'node:crypto';
-import { Consumer, Kafka } from 'kafkajs';
-import { topics, type Config } from '../core/config';
-import { retrying } from '../core/kafka';
+import type { Consumer } from 'kafkajs';
+import { KafkaContext, retrying } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { recordsFailed } from '../core/metrics';
 import { decodeAllocationEvent, eventRows } from './stream';
@@ -17,14 +16,17 @@ export class AllocationFeed {
   private readonly consumer: Consumer;
   private readonly topic: string;
 
-  constructor(private readonly kafka: Kafka, cfg: Config, private readonly log: Logger) {
-    this.topic = topics(cfg).allocations;
-    this.consumer = kafka.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false });
+  constructor(private readonly kafka: KafkaContext, private readonly log: Logger) {
+    this.topic = kafka.topics.allocations;
+    this.consumer = kafka.client.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false });
   }
 
-  /** Resolves once everything the topic held at call time is in the timeline (or after timeoutMs, logged). */
-  async start(timeoutMs = 60_000): Promise<void> {
-    const admin = this.kafka.admin();
+  /**
+   * Resolves once everything the topic held at call time is in the timeline (or after timeoutMs, logged).
+   * `fatal` hears of a consumer crash kafkajs does not recover from: the timeline would silently go stale.
+   */
+  async start(fatal: (e: Error) => void, timeoutMs = 60_000): Promise<void> {
+    const admin = this.kafka.client.admin();
     await admin.connect();
     const ends = await retrying(() => admin.fetchTopicOffsets(this.topic)).finally(() => admin.disconnect());
     const target = new Map(ends.map((p) => [p.partition, Number(p.high)]));
@@ -37,6 +39,9 @@ export class AllocationFeed {
     check();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) fatal(payload.error);
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {

@@ -3,8 +3,8 @@
  * validating each one completely, hostlist expansion included: a bad event is refused here with its reason
  * instead of being dead-lettered later.
  */
-import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { topics, type Config } from '../core/config';
+import { Partitioners, Producer } from 'kafkajs';
+import type { KafkaContext } from '../core/kafka';
 import { zodDetail } from '../core/error-text';
 import { AllocationEvent, AllocationEventInput, AllocationEventSchema, allocationRows } from './event';
 
@@ -27,10 +27,12 @@ export function validateEvents(inputs: AllocationEventInput[]): AllocationEvent[
 
 export class AllocationPublisher {
   private readonly producer: Producer;
+  private readonly topic: string;
 
-  constructor(kafka: Kafka, private readonly cfg: Config) {
+  constructor(kafka: KafkaContext) {
+    this.topic = kafka.topics.allocations;
     // One partition, keyed by job: the default partitioner's choice does not matter (named to keep kafkajs quiet).
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {
@@ -41,7 +43,7 @@ export class AllocationPublisher {
     const events = validateEvents(inputs);
     if (events.length === 0) return 0;
     await this.producer.send({
-      topic: topics(this.cfg).allocations,
+      topic: this.topic,
       acks: -1,
       messages: events.map((e) => ({ key: e.job_id, value: JSON.stringify(e) })),
     });

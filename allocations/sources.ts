@@ -1,40 +1,61 @@
-/** The configured scheduler pollers (Slurm by command or slurmrestd, Kubernetes by command or list + watch), sharing one publisher. */
-import type { Kafka } from 'kafkajs';
-import type { Config } from '../core/config';
+/**
+ * The `allocations` role: the configured scheduler pollers (Slurm by command or slurmrestd, Kubernetes by
+ * command or list + watch) sharing one publisher. Meant to run once per cluster: every instance publishes what
+ * it sees, and N instances would publish every event N times and load the API server N times.
+ */
+import type { KafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
+import type { Stage } from '../core/stage';
+import type { AllocationSourcesConfig } from './config';
+import type { AllocationImport } from './event';
 import { parseKubernetesPods } from './kubernetes';
 import { KubePodWatch } from './kube-watch';
 import { AllocationPoller, commandSource, DocumentSource, httpSource } from './poller';
 import { AllocationPublisher } from './publish';
-import type { AllocationImport } from './event';
 import { parseSlurmJobs } from './slurm';
 
-export async function startAllocationSources(kafka: Kafka, cfg: Config, log: Logger): Promise<() => Promise<void>> {
-  const a = cfg.allocations;
-  const sources: (readonly [string, DocumentSource, (doc: unknown, now: number) => AllocationImport])[] = [
-    ...(a.slurmCommand ? [['slurm-command', commandSource(a.slurmCommand), parseSlurmJobs] as const] : []),
-    ...(a.slurmrestdUrl ? [['slurmrestd', httpSource(a.slurmrestdUrl, {
-      ...(a.slurmrestdUser ? { 'X-SLURM-USER-NAME': a.slurmrestdUser } : {}),
-      ...(a.slurmrestdToken ? { 'X-SLURM-USER-TOKEN': a.slurmrestdToken } : {}),
-    }), parseSlurmJobs] as const] : []),
-    ...(a.kubernetesCommand ? [['kubernetes-command', commandSource(a.kubernetesCommand), parseKubernetesPods] as const] : []),
-  ];
-  const watch = a.kubernetesApi ? new KubePodWatch({
-    url: a.kubernetesApi,
-    ...(a.kubernetesTokenFile ? { tokenFile: a.kubernetesTokenFile } : {}),
-    ...(a.kubernetesCaFile ? { caFile: a.kubernetesCaFile } : {}),
-    ...(a.kubernetesLabelSelector ? { labelSelector: a.kubernetesLabelSelector } : {}),
-  }, log) : undefined;
-  if (watch) sources.push(['kubernetes-api', watch.source, parseKubernetesPods] as const);
-  if (sources.length === 0) return async () => undefined;
-  const publisher = new AllocationPublisher(kafka, cfg);
-  await publisher.connect();
-  const pollers = sources.map(([name, source, parse]) => new AllocationPoller(name, source, (d, now) => parse(d, now), publisher, a.pollSec * 1000, log));
-  for (const p of pollers) p.start();
-  log.info({ sources: pollers.map((p) => p.name) }, 'polling allocation sources');
-  return async () => {
-    await Promise.all(pollers.map((p) => p.stop()));
-    await watch?.stop();
-    await publisher.disconnect();
-  };
+type Source = readonly [string, DocumentSource, (doc: unknown, now: number) => AllocationImport];
+
+export class AllocationSources implements Stage {
+  readonly name = 'allocation-sources';
+  private readonly publisher: AllocationPublisher;
+  private readonly watch: KubePodWatch | undefined;
+  private readonly sources: Source[];
+  private pollers: AllocationPoller[] = [];
+
+  constructor(private readonly cfg: AllocationSourcesConfig, kafka: KafkaContext, private readonly log: Logger) {
+    this.watch = cfg.kubernetesApi ? new KubePodWatch({
+      url: cfg.kubernetesApi,
+      ...(cfg.kubernetesTokenFile ? { tokenFile: cfg.kubernetesTokenFile } : {}),
+      ...(cfg.kubernetesCaFile ? { caFile: cfg.kubernetesCaFile } : {}),
+      ...(cfg.kubernetesLabelSelector ? { labelSelector: cfg.kubernetesLabelSelector } : {}),
+    }, log) : undefined;
+    this.sources = [
+      ...(cfg.slurmCommand ? [['slurm-command', commandSource(cfg.slurmCommand), parseSlurmJobs] as const] : []),
+      ...(cfg.slurmrestdUrl ? [['slurmrestd', httpSource(cfg.slurmrestdUrl, {
+        ...(cfg.slurmrestdUser ? { 'X-SLURM-USER-NAME': cfg.slurmrestdUser } : {}),
+        ...(cfg.slurmrestdToken ? { 'X-SLURM-USER-TOKEN': cfg.slurmrestdToken } : {}),
+      }), parseSlurmJobs] as const] : []),
+      ...(cfg.kubernetesCommand ? [['kubernetes-command', commandSource(cfg.kubernetesCommand), parseKubernetesPods] as const] : []),
+      ...(this.watch ? [['kubernetes-api', this.watch.source, parseKubernetesPods] as const] : []),
+    ];
+    this.publisher = new AllocationPublisher(kafka);
+  }
+
+  async start(): Promise<void> {
+    if (this.sources.length === 0) {
+      this.log.info('no allocation source configured (EASTWATCH_SLURM_*, EASTWATCH_KUBERNETES_*): allocations come from scheduler hooks and the CLI only');
+      return;
+    }
+    await this.publisher.connect();
+    this.pollers = this.sources.map(([name, source, parse]) => new AllocationPoller(name, source, (d, now) => parse(d, now), this.publisher, this.cfg.pollSec * 1000, this.log));
+    for (const p of this.pollers) p.start();
+    this.log.info({ sources: this.pollers.map((p) => p.name) }, 'polling allocation sources');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.pollers.map((p) => p.stop()));
+    await this.watch?.stop();
+    if (this.pollers.length > 0) await this.publisher.disconnect();
+  }
 }

@@ -4,7 +4,6 @@
  * event's own latest time, so replays are deterministic and an end supersedes its start.
  */
 import { WireError } from '../core/codec';
-import { topics } from '../core/config';
 import { zodDetail } from '../core/error-text';
 import { AllocationSchema } from '../core/records';
 import type { StoredStream } from '../core/streams';
@@ -39,7 +38,7 @@ export function eventRows(e: AllocationEvent): ReturnType<typeof allocationRows>
 export const ALLOCATIONS: StoredStream = {
   name: 'allocations',
   table: 'allocations',
-  topic: (cfg) => topics(cfg).allocations,
+  topic: 'allocations',
   codec: {
     schema: AllocationSchema,
     decode: (buf) => eventRows(decodeAllocationEvent(buf)),

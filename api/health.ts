@@ -1,38 +1,28 @@
 /** /healthz and /metrics: one plugin, the probes and scrape target of every eastwatch process. */
 import type { FastifyPluginAsync } from 'fastify';
 import { registry } from '../core/metrics';
-
-export type HealthCheck = () => Promise<void> | void;
+import type { HealthReport } from '../core/stage';
 
 export interface HealthOptions {
-  checks: Record<string, HealthCheck>;
+  /** Every stage of the process, ok or why not. */
+  report(): Promise<HealthReport>;
 }
 
 const healthResponse = {
   type: 'object',
-  required: ['status', 'checks'],
+  required: ['status', 'stages'],
   properties: {
     status: { type: 'string', enum: ['ok', 'failing'] },
-    checks: { type: 'object', additionalProperties: { type: 'string' } },
+    stages: { type: 'object', additionalProperties: { type: 'string' } },
   },
 } as const;
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
   app.get('/healthz', {
-    schema: { description: 'Liveness and readiness: every stage check passes', response: { 200: healthResponse, 503: healthResponse } },
+    schema: { description: 'Liveness and readiness: every stage of the process is ready', response: { 200: healthResponse, 503: healthResponse } },
   }, async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    for (const [name, check] of Object.entries(opts.checks)) {
-      try {
-        await check();
-        checks[name] = 'ok';
-      } catch (e) {
-        ok = false;
-        checks[name] = (e as Error).message;
-      }
-    }
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'failing', checks });
+    const report = await opts.report();
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
 
   app.get('/metrics', {

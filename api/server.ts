@@ -1,13 +1,38 @@
-/** The HTTP server of an eastwatch process: fastify, one plugin per route group. */
+/** The HTTP stage of an eastwatch process: fastify, one plugin per route group. */
+import type { AddressInfo } from 'node:net';
 import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Config } from '../core/config';
 import type { Logger } from '../core/log';
-import { HealthCheck, healthRoutes } from './health';
+import type { HealthReport, Stage, StageContext } from '../core/stage';
+import type { HttpConfig } from './config';
+import { healthRoutes } from './health';
 
-export async function startHttp(cfg: Config, log: Logger, checks: Record<string, HealthCheck>): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log.child({ stage: 'http' }) as FastifyBaseLogger });
-  // Probes and scrapes arrive every few seconds: log their requests only when they fail.
-  await app.register(healthRoutes, { checks, logLevel: 'warn' });
-  await app.listen({ host: cfg.http.host, port: cfg.http.port });
-  return app;
+export interface HttpDeps {
+  log: Logger;
+  /** The health of every stage of the process, for /healthz. */
+  health(): Promise<HealthReport>;
+}
+
+export class HttpStage implements Stage {
+  readonly name = 'http';
+  private app: FastifyInstance | undefined;
+
+  constructor(private readonly cfg: HttpConfig, private readonly deps: HttpDeps) {}
+
+  /** The bound port (the configured one, or the kernel's pick for 0). */
+  get port(): number {
+    return (this.app!.server.address() as AddressInfo).port;
+  }
+
+  async start(ctx: StageContext): Promise<void> {
+    const app = Fastify({ loggerInstance: this.deps.log.child({ stage: 'http' }) as FastifyBaseLogger });
+    // Probes and scrapes arrive every few seconds: log their requests only when they fail.
+    await app.register(healthRoutes, { report: this.deps.health, logLevel: 'warn' });
+    await app.listen({ host: this.cfg.host, port: this.cfg.port });
+    app.server.on('error', (e) => ctx.fatal(e));
+    this.app = app;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
 }

@@ -1,5 +1,5 @@
 /** IPFIX export packets as a DPU sends them, for the benchmarks: the DPU template and full data messages. */
-import { FieldSpec, IE, ipfixMessage, set, templateRecord, u16, u32, u64, u8 } from '../test/ipfix-builder';
+import { FieldSpec, IE, ipfixMessage, set, templateRecord, u16, u32, u64, u8 } from '../ingest/ipfix/encoder';
 
 /** What DPUs export: 5-tuple, counters, ms times, TCP flags, interfaces, VLAN, VNI (61 bytes a record). */
 export const DPU_TEMPLATE: FieldSpec[] = [
@@ -19,7 +19,8 @@ function record(i: number, now: number): Buffer {
   ]);
 }
 
-export const templateMessage = (domain = 1): Buffer => ipfixMessage({ domain }, set(2, templateRecord(256, DPU_TEMPLATE)));
+export const templateMessage = (domain = 1): Buffer =>
+  ipfixMessage({ domain, seq: 0, exportSec: Math.floor(Date.now() / 1000) }, set(2, templateRecord(256, DPU_TEMPLATE)));
 
 /** Data messages of `perMessage` records (22 fill a 1400-byte datagram), with running sequence numbers. */
 export function dataMessages(count: number, perMessage = 22, domain = 1, now = Date.now()): Buffer[] {

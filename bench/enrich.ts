@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { EXAMPLE_INVENTORY } from '../core/paths';
 import { AllocationTimeline } from '../allocations/timeline';
 import type { Allocation } from '../core/records';
 import { Enricher } from '../enrich/enricher';
 import { decodeIpfix } from '../ingest/ipfix/decoder';
 import { ExporterStates } from '../ingest/ipfix/state';
+import { EXAMPLE_INVENTORY } from '../inventory/example';
 import { Inventory } from '../inventory/inventory';
 import { InventorySchema } from '../inventory/schema';
 import { FLOWS } from '../core/streams';

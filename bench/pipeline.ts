@@ -6,12 +6,13 @@
  * Uses KAFKA_BROKERS when set, else starts the bundled broker on 127.0.0.1:19292 for the run.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { loadConfig, topics } from '../core/config';
-import { createKafka, ensureTopics, groupProgress, waitCaughtUp } from '../core/kafka';
+import { loadConfig } from '../app/config';
+import { ensureTopics, groupProgress, kafkaContext, waitCaughtUp } from '../core/kafka';
 import { createLogger } from '../core/log';
 import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
 import { SyntheticCluster } from '../ingest/synthetic';
+import { loadExampleInventory } from '../inventory/example';
 import { benchSetup, CLI, memoryOf, mib } from './setup';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -22,13 +23,13 @@ async function main(): Promise<void> {
   const { env } = bench;
   const cfg = loadConfig(env);
   const log = createLogger('error');
-  const kafka = createKafka(cfg, log);
-  await ensureTopics(kafka, cfg, log);
+  const kafka = kafkaContext(cfg.kafka, log);
+  await ensureTopics(kafka, log);
 
   const writer = spawn(process.execPath, [CLI, 'start', '--roles', 'writer,http'], { env, stdio: 'inherit' });
-  const producer = new RecordProducer(kafka, cfg, log, FLOWS, 'bench');
-  await producer.connect(kafka);
-  const gen = new SyntheticCluster({ seed: 99 });
+  const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'bench' });
+  await producer.connect();
+  const gen = new SyntheticCluster(loadExampleInventory(), { seed: 99 });
   const pool = gen.batch(200_000);
 
   console.log(`producing for ${SECONDS} s ${RATE ? `at ${RATE} flows/s` : 'as fast as possible'}; writer pid ${writer.pid}`);
@@ -53,13 +54,13 @@ async function main(): Promise<void> {
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
       peakRss = Math.max(peakRss, memoryOf(writer.pid!, 'VmRSS'));
-      const p = await groupProgress(kafka, topics(cfg).flows, cfg.writer.groupId).catch(() => undefined);
+      const p = await groupProgress(kafka.client, kafka.topics.flows, cfg.writer.groupId).catch(() => undefined);
       console.log(`  t=${((lastReport - t0) / 1000).toFixed(0)}s produced=${produced} stored=${p ? p.committed * cfg.kafka.flowsPerMessage : '?'}~ writer RSS=${mib(memoryOf(writer.pid!, 'VmRSS'))}`);
     }
   }
   await producer.close();
   const producedAt = Date.now();
-  await waitCaughtUp(kafka, topics(cfg).flows, cfg.writer.groupId, 600_000);
+  await waitCaughtUp(kafka.client, kafka.topics.flows, cfg.writer.groupId, 600_000);
   const doneAt = Date.now();
   peakRss = Math.max(peakRss, memoryOf(writer.pid!, 'VmHWM'));
   writer.kill('SIGTERM');

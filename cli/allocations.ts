@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import type { Config } from '../core/config';
+import type { Config } from '../app/config';
 import { openStore } from '../core/clickhouse';
-import { createKafka, ensureTopics } from '../core/kafka';
+import { ensureTopics, kafkaContext } from '../core/kafka';
 import { createLogger } from '../core/log';
 import { PATTERNS } from '../core/records';
 import type { AllocationEventInput } from '../allocations/event';
@@ -33,9 +33,9 @@ const time = (v: string): string | number => {
 
 async function publish(cfg: Config, events: AllocationEventInput[]): Promise<number> {
   const log = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
-  const kafka = createKafka(cfg, log);
-  await ensureTopics(kafka, cfg, log);
-  const publisher = new AllocationPublisher(kafka, cfg);
+  const kafka = kafkaContext(cfg.kafka, log);
+  await ensureTopics(kafka, log);
+  const publisher = new AllocationPublisher(kafka);
   await publisher.connect();
   try {
     return await publisher.publish(events);
@@ -90,7 +90,8 @@ export function registerAllocations(program: Command, config: () => Config): voi
     .option('--job <id>')
     .option('--at <time>', 'only allocations in force at this time', time)
     .action(async (o: { node?: string; job?: string; at?: string | number }) => {
-      const store = openStore(config());
+      const cfg = config();
+      const store = openStore(cfg.clickhouse, cfg.home);
       try {
         const where = [
           ...(o.node ? ['node = {node:String}'] : []),

@@ -1,20 +1,21 @@
 /**
  * `eastwatch demo` (what `npm start` runs): the whole pipeline on one machine with the embedded defaults.
- * The synthetic 64-node cluster's jobs are announced on the allocations topic as a scheduler hook would; its
- * raw flows go through the enrichment stage (the example inventory unless EASTWATCH_INVENTORY is set), the
- * bundled Kafka broker and the writer into chDB; then the findings are read back from ClickHouse: traffic per
- * zone pair, cross-job talk, zone crossings the inventory does not allow, and policy-denied drops.
+ * The synthetic cluster of the inventory (the example 64-node one unless EASTWATCH_INVENTORY is set) announces
+ * its jobs on the allocations topic as a scheduler hook would; its raw flows go through the enrichment stage,
+ * the bundled Kafka broker and the writer into chDB; then the findings are read back from ClickHouse: traffic
+ * per zone pair, cross-job talk, zone crossings the inventory does not allow, and policy-denied drops.
  */
-import { Config, topics } from '../core/config';
+import { startApp } from '../app/app';
+import type { Config } from '../app/config';
 import { waitCaughtUp } from '../core/kafka';
 import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
 import type { Logger } from '../core/log';
-import { startPipeline } from '../core/pipeline';
 import { AllocationPublisher } from '../allocations/publish';
-import { EXAMPLE_INVENTORY } from '../core/paths';
-import { startEnrichment } from '../enrich/stage';
+import { EnrichmentStage } from '../enrich/stage';
 import { SyntheticCluster, syntheticAllocations } from '../ingest/synthetic';
+import { EXAMPLE_INVENTORY } from '../inventory/example';
+import { loadInventory } from '../inventory/holder';
 import type { Inventory } from '../inventory/inventory';
 
 /** The findings the demo reports, each a parameterized query over this run's flows. */
@@ -59,38 +60,38 @@ function printTable(title: string, rows: Record<string, unknown>[]): void {
 
 export async function runDemo(cfg: Config, log: Logger, flows: number): Promise<void> {
   const demoCfg: Config = { ...cfg, inventory: { ...cfg.inventory, file: cfg.inventory.file ?? EXAMPLE_INVENTORY } };
-  console.log(`eastwatch demo: ${flows} flows from a synthetic 64-node cluster -> enrichment -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
-  const pipeline = await startPipeline(demoCfg, log, ['writer', 'http']);
+  // Read before anything starts: a bad inventory stops the demo at once, naming its problems.
+  const inventory = loadInventory(demoCfg.inventory.file!);
+  console.log(`eastwatch demo: ${flows} flows from a synthetic cluster of ${inventory.nodes.size} nodes (${demoCfg.inventory.file}) -> enrichment -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
+  const app = await startApp(demoCfg, log, ['writer', 'http'], () => process.exit(1));
   try {
-    const { kafka } = pipeline;
-    const store = pipeline.store!;
+    const { kafka, runner } = app;
+    const store = app.store!;
     const flowsTable = store.tbl('flows');
     const since = Date.now() - 1;
     // The jobs, announced as a scheduler hook would, then the enrichment stage that follows them.
-    const publisher = new AllocationPublisher(kafka, demoCfg);
+    const publisher = new AllocationPublisher(kafka);
     await publisher.connect();
-    await publisher.publish(syntheticAllocations(since - 6 * 3600e3));
+    await publisher.publish(syntheticAllocations(inventory, since - 6 * 3600e3));
     await publisher.disconnect();
-    const enrichment = await startEnrichment(kafka, demoCfg, log);
-    const inventory = enrichment.inventory!.current;
-    const producer = new RecordProducer(kafka, demoCfg, log, FLOWS);
-    await producer.connect(kafka);
-    const gen = new SyntheticCluster({ seed: 7 });
+    const enrichment = await runner.start(new EnrichmentStage(demoCfg.inventory, kafka, log));
+    const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'collector' });
+    await producer.connect();
+    const gen = new SyntheticCluster(inventory, { seed: 7 });
     const t0 = Date.now();
     for (let i = 0; i < flows; i++) {
       producer.push(enrichment.enricher.enrich(gen.next()));
       if (producer.buffered > 100_000) await producer.flush();
     }
     await producer.close();
-    await enrichment.stop();
-    await waitCaughtUp(kafka, topics(cfg).flows, cfg.writer.groupId, 300_000);
+    await waitCaughtUp(kafka.client, kafka.topics.flows, cfg.writer.groupId, 300_000);
     const secs = (Date.now() - t0) / 1000;
-    console.log(`\n${flows} flows enriched and stored in ${secs.toFixed(1)} s (${Math.round(flows / secs)} flows/s end to end); inventory ${demoCfg.inventory.file}`);
+    console.log(`\n${flows} flows enriched and stored in ${secs.toFixed(1)} s (${Math.round(flows / secs)} flows/s end to end)`);
     for (const f of FINDINGS) {
       const rows = await store.rows<Record<string, unknown>>(f.sql(flowsTable), { since: since / 1000 });
       printTable(f.title, f.keep ? rows.filter((r) => f.keep!(r, inventory)).slice(0, 10) : rows);
     }
   } finally {
-    await pipeline.stop();
+    await app.stop();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { renameSync, writeFileSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { Config } from '../core/config';
+import type { Config } from '../app/config';
 import { loadInventory, parseInventory } from '../inventory/holder';
 import { InventoryError } from '../inventory/inventory';
 

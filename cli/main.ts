@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /** The eastwatch command line: one binary, a subcommand per role or operator task. */
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, envMarkdown, loadConfig, redacted } from '../core/config';
+import { ConfigError } from '../core/config';
 import { columnsMarkdown } from '../core/columns';
 import { FlowSchema } from '../core/flow';
 import { createLogger } from '../core/log';
 import { openStore } from '../core/clickhouse';
 import { migrate } from '../core/migrations';
-import { ROLES, Role, startPipeline } from '../core/pipeline';
+import { startApp } from '../app/app';
+import { envMarkdown, loadConfig, redacted } from '../app/config';
+import { parseRoles, ROLES, Role, RoleError } from '../app/roles';
 import { decodeCapture } from './decode';
 import { runDemo } from './demo';
 import { ingestStdin } from './ingest';
@@ -25,9 +27,12 @@ const positiveInt = (v: string) => {
 };
 
 const roleList = (v: string): Role[] => {
-  const roles = v.split(',').map((s) => s.trim());
-  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new InvalidArgumentError(`unknown role ${r}; roles: ${ROLES.join(', ')}`);
-  return roles as Role[];
+  try {
+    return parseRoles(v);
+  } catch (e) {
+    if (e instanceof RoleError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
 };
 
 function config(opts: { config?: string }) {
@@ -46,17 +51,21 @@ program.command('start')
     const cfg = config(program.opts());
     const log = createLogger(cfg.logLevel);
     log.info({ config: redacted(cfg), roles: opts.roles }, 'starting');
-    const pipeline = await startPipeline(cfg, log, opts.roles);
-    log.info({ httpPort: pipeline.httpPort }, 'eastwatch running');
+    const exit = (code: number) => {
+      log.flush();
+      process.exit(code);
+    };
+    // A stage that fails fatally has been logged and every stage stopped: exit non-zero for the supervisor.
+    const app = await startApp(cfg, log, opts.roles, () => exit(1));
+    log.info({ httpPort: app.httpPort }, 'eastwatch running');
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'draining and stopping');
-      await pipeline.stop();
+      await app.stop();
       log.info('stopped');
-      log.flush();
-      process.exit(0);
+      exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -88,9 +97,9 @@ program.command('migrate')
   .action(async () => {
     const cfg = config(program.opts());
     const log = createLogger(cfg.logLevel);
-    const store = openStore(cfg);
+    const store = openStore(cfg.clickhouse, cfg.home);
     try {
-      console.log(JSON.stringify(await migrate(store, cfg, log)));
+      console.log(JSON.stringify(await migrate(store, cfg.clickhouse, log)));
     } finally {
       await store.close();
     }
@@ -111,7 +120,7 @@ program.command('query')
   .argument('<sql>', 'SELECT statement; tables live in database CLICKHOUSE_DATABASE (default eastwatch)')
   .action(async (sql: string) => {
     const cfg = config(program.opts());
-    const store = openStore(cfg);
+    const store = openStore(cfg.clickhouse, cfg.home);
     try {
       const rs = await store.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { readonly: '1' } });
       for (const row of await rs.json()) console.log(JSON.stringify(row));
@@ -151,7 +160,7 @@ program.command('schema')
   .action(() => console.log(columnsMarkdown(FlowSchema)));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  const usage = e instanceof ConfigError || e instanceof InventoryError || e instanceof AllocationEventError;
+  const usage = e instanceof ConfigError || e instanceof InventoryError || e instanceof AllocationEventError || e instanceof RoleError;
   if (usage) console.error(`eastwatch: ${(e as Error).message}`);
   else console.error('eastwatch:', e);
   process.exit(usage ? 2 : 1);

@@ -1,10 +1,12 @@
 /** `eastwatch produce`: synthetic flows into the flows topic, as a collector would send them. */
-import type { Config } from '../core/config';
+import type { Config } from '../app/config';
 import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
-import { createKafka, ensureTopics } from '../core/kafka';
+import { ensureTopics, kafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { SyntheticCluster } from '../ingest/synthetic';
+import { EXAMPLE_INVENTORY } from '../inventory/example';
+import { loadInventory } from '../inventory/holder';
 
 export interface ProduceReport {
   flows: number;
@@ -14,11 +16,12 @@ export interface ProduceReport {
 }
 
 export async function produceSynthetic(cfg: Config, log: Logger, flows: number, seed = 42): Promise<ProduceReport> {
-  const kafka = createKafka(cfg, log);
-  await ensureTopics(kafka, cfg, log);
-  const producer = new RecordProducer(kafka, cfg, log, FLOWS);
-  await producer.connect(kafka);
-  const gen = new SyntheticCluster({ seed });
+  // The inventory the enrichment stage uses, so the flows are of its cluster.
+  const gen = new SyntheticCluster(loadInventory(cfg.inventory.file ?? EXAMPLE_INVENTORY), { seed });
+  const kafka = kafkaContext(cfg.kafka, log);
+  await ensureTopics(kafka, log);
+  const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'ingest' });
+  await producer.connect();
   const t0 = Date.now();
   let bytes = 0;
   let packets = 0;

@@ -5,8 +5,9 @@
  * `database` option.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ClickHouseClient, createClient } from '@clickhouse/client';
-import { Config, chdbPath } from './config';
+import type { ClickHouseConfig } from './config';
 
 type ChConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -21,8 +22,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openStore(cfg: Config): Store {
-  const ch = cfg.clickhouse;
+export const chdbPath = (ch: ClickHouseConfig, home: string): string => ch.chdbPath ?? path.join(home, 'chdb');
+
+export function openStore(ch: ClickHouseConfig, home: string): Store {
   let client: ClickHouseClient;
   if (ch.url) {
     client = createClient({
@@ -39,7 +41,7 @@ export function openStore(cfg: Config): Store {
     const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
     // chdb declares the Connection interface from @clickhouse/client-common, which the client now bundles
     // under its own name: the same shape, so the cast only bridges the two declarations.
-    const connection = createChdbConnection({ path: chdbPath(cfg) }) as unknown as ChConnection;
+    const connection = createChdbConnection({ path: chdbPath(ch, home) }) as unknown as ChConnection;
     client = createClient({ connection });
   }
   const db = ch.database;

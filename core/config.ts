@@ -1,11 +1,12 @@
 /**
- * eastwatch configuration: one zod schema. Each leaf names its environment variable and a doc line, so
- * loading, validation, `eastwatch config --env` and the README's table all come from here.
+ * Configuration plumbing: each module declares its own section as a zod schema whose leaves name their
+ * environment variable and a doc line (`leaf`); the composition root (app/config.ts) assembles the sections,
+ * and loading, validation, `eastwatch config --env` and the README's table all come from that one schema.
  * Precedence: defaults < YAML file (--config or EASTWATCH_CONFIG) < environment.
+ *
+ * Core owns the sections of what core provides: the working directory, logging, Kafka and ClickHouse.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -14,16 +15,23 @@ interface LeafMeta {
   doc: string;
   secret?: boolean;
 }
-const leaf = <T extends z.ZodType>(schema: T, env: string, doc: string, secret = false): T =>
+
+/** A config value with its environment variable and doc line; `secret` values are never logged or shown. */
+export const leaf = <T extends z.ZodType>(schema: T, env: string, doc: string, secret = false): T =>
   schema.meta({ env, doc, ...(secret ? { secret } : {}) }) as T;
 
-const port = () => z.number().int().min(1).max(65535);
-const port0 = () => z.number().int().min(0).max(65535);
-const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
+/** A module's section, defaulted as a whole so an absent section takes every leaf's default. */
+export const section = <T extends z.ZodObject>(schema: T) => schema.default(schema.parse({}) as never);
 
-const KafkaSchema = z.strictObject({
+export const port = () => z.number().int().min(1).max(65535);
+/** A listening port where 0 lets the kernel pick one. */
+export const port0 = () => z.number().int().min(0).max(65535);
+export const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+export const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
+
+export const KafkaConfigSchema = z.strictObject({
   brokers: leaf(
-    z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).default([]),
+    z.array(hostPort()).default([]),
     'KAFKA_BROKERS',
     'Comma-separated host:port list of a Kafka cluster; empty starts the bundled single-node broker',
   ),
@@ -40,7 +48,7 @@ const KafkaSchema = z.strictObject({
   ),
   saslUsername: leaf(z.string().optional(), 'KAFKA_SASL_USERNAME', 'SASL user name'),
   saslPassword: leaf(z.string().optional(), 'KAFKA_SASL_PASSWORD', 'SASL password (never logged)', true),
-  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.counters, PREFIX.dead-letter, PREFIX.alerts'),
+  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.counters, PREFIX.dead-letter, PREFIX.alerts, PREFIX.allocations'),
   partitions: leaf(z.number().int().min(1).max(10000).default(6), 'EASTWATCH_KAFKA_PARTITIONS', 'Partitions of the flows topic (the unit of writer and detector scale-out)'),
   replicationFactor: leaf(z.number().int().min(1).max(10).default(1), 'EASTWATCH_KAFKA_REPLICATION', 'Replication factor of created topics'),
   compression: leaf(z.enum(['lz4', 'gzip', 'none']).default('lz4'), 'EASTWATCH_KAFKA_COMPRESSION', 'Producer compression codec'),
@@ -48,7 +56,7 @@ const KafkaSchema = z.strictObject({
   lingerMs: leaf(z.number().int().min(0).max(10000).default(50), 'EASTWATCH_KAFKA_LINGER_MS', 'Producer waits at most this long to fill a batch'),
 });
 
-const ClickHouseSchema = z.strictObject({
+export const ClickHouseConfigSchema = z.strictObject({
   url: leaf(z.url().optional(), 'CLICKHOUSE_URL', 'ClickHouse server HTTP(S) URL; unset uses embedded chDB'),
   username: leaf(z.string().default('default'), 'CLICKHOUSE_USER', 'ClickHouse user (server only)'),
   password: leaf(z.string().default(''), 'CLICKHOUSE_PASSWORD', 'ClickHouse password (server only; never logged)', true),
@@ -58,91 +66,16 @@ const ClickHouseSchema = z.strictObject({
   flowsTtlDays: leaf(z.number().int().min(1).max(3650).default(30), 'EASTWATCH_FLOWS_TTL_DAYS', 'Days flows are kept'),
 });
 
-const WriterSchema = z.strictObject({
-  groupId: leaf(z.string().min(1).default('eastwatch-writer'), 'EASTWATCH_WRITER_GROUP', 'Kafka consumer group of the ClickHouse writer'),
-  batchRows: leaf(z.number().int().min(1).max(1_000_000).default(50_000), 'EASTWATCH_WRITER_BATCH_ROWS', 'Flush an insert at this many rows'),
-  batchMs: leaf(z.number().int().min(10).max(60_000).default(1000), 'EASTWATCH_WRITER_BATCH_MS', 'Flush an insert when its oldest row waited this long'),
-});
-
-export const COLLECTORS = ['ipfix', 'ipfix-tcp', 'netflow9', 'sflow'] as const;
-
-const CollectorSchema = z.strictObject({
-  enabled: leaf(z.array(z.enum(COLLECTORS)).default([...COLLECTORS]), 'EASTWATCH_COLLECTORS', 'Flow listeners to run: ipfix, ipfix-tcp, netflow9, sflow'),
-  host: leaf(z.string().default('0.0.0.0'), 'EASTWATCH_COLLECTOR_HOST', 'Address the flow listeners bind (:: for IPv6 and IPv4)'),
-  ipfixPort: leaf(port0().default(4739), 'EASTWATCH_IPFIX_PORT', 'IPFIX over UDP and over TCP (0 picks a free port)'),
-  netflow9Port: leaf(port0().default(2055), 'EASTWATCH_NETFLOW9_PORT', 'NetFlow v9 over UDP (0 picks a free port)'),
-  sflowPort: leaf(port0().default(6343), 'EASTWATCH_SFLOW_PORT', 'sFlow v5 over UDP (0 picks a free port)'),
-  receiveBufferBytes: leaf(z.number().int().min(65536).max(1 << 30).default(32 << 20), 'EASTWATCH_UDP_RCVBUF', 'UDP socket receive buffer (the kernel caps it at net.core.rmem_max)'),
-  templateTimeoutSec: leaf(z.number().int().min(1).default(1800), 'EASTWATCH_TEMPLATE_TIMEOUT_SEC', 'UDP templates not refreshed for this long expire'),
-  enterpriseNames: leaf(
-    z.record(z.string().regex(/^\d+\.\d+$/, 'expected PEN.id'), z.string().min(1).max(64)).default({}),
-    'EASTWATCH_ENTERPRISE_NAMES',
-    'Names for enterprise IPFIX elements as JSON, e.g. {"47450.9":"bf_policy_id"}; unnamed ones are kept as "PEN.id"',
-  ),
-});
-
-const files = () => z.array(z.string().min(1)).default([]);
-
-const LogsSchema = z.strictObject({
-  squid: leaf(files(), 'EASTWATCH_SQUID_LOGS', 'Squid access.log files to follow (native or JSON logformat), comma-separated'),
-  envoy: leaf(files(), 'EASTWATCH_ENVOY_LOGS', 'Envoy access log files to follow (JSON or default text format), comma-separated'),
-  hubble: leaf(files(), 'EASTWATCH_HUBBLE_FILES', 'Hubble flow JSON files to follow (hubble observe -o json, the Hubble exporter), comma-separated'),
-  proxyAddress: leaf(z.string().refine((a) => isIP(a) !== 0, 'not an IP address').default('0.0.0.0'), 'EASTWATCH_PROXY_ADDRESS', 'Address of the egress proxy whose logs are read (exporter_address of its flows)'),
-});
-
-const hostPort = () => z.string().regex(/^[^\s]+:\d{1,5}$/, 'expected host:port');
-
-const HubbleSchema = z.strictObject({
-  topics: leaf(z.array(topicName()).default([]), 'EASTWATCH_HUBBLE_TOPICS', 'Kafka topics carrying Hubble flow JSON (a line a message, or newline-separated lines), comma-separated'),
-  group: leaf(z.string().min(1).default('eastwatch-hubble'), 'EASTWATCH_HUBBLE_GROUP', 'Consumer group reading the Hubble topics'),
-  transactionalId: leaf(z.string().min(1).default('eastwatch-hubble'), 'EASTWATCH_HUBBLE_TRANSACTIONAL_ID', 'Transactional id that moves Hubble topic flows and their offsets into the flows topic atomically; unique per eastwatch instance'),
-  relay: leaf(hostPort().optional(), 'EASTWATCH_HUBBLE_RELAY', 'Hubble Relay (host:port) to follow over gRPC'),
-  relayTls: leaf(z.boolean().default(false), 'EASTWATCH_HUBBLE_RELAY_TLS', 'Connect to Hubble Relay over TLS'),
-  relayCaFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CA_FILE', 'PEM CA of Hubble Relay\'s certificate'),
-  relayCertFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_CERT_FILE', 'PEM client certificate for mutual TLS with Hubble Relay'),
-  relayKeyFile: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_KEY_FILE', 'PEM client key for mutual TLS with Hubble Relay'),
-  relayOverlapMs: leaf(z.number().int().min(0).max(60_000).default(1000), 'EASTWATCH_HUBBLE_RELAY_OVERLAP_MS', 'A resumed Relay stream starts this long before the newest flow seen (repeats are dropped): covers Relay\'s sort buffer'),
-  relayServerName: leaf(z.string().optional(), 'EASTWATCH_HUBBLE_RELAY_SERVER_NAME', 'TLS server name of Hubble Relay when it differs from the address (e.g. *.hubble-relay.cilium.io)'),
-});
-
-const InventoryConfigSchema = z.strictObject({
-  file: leaf(z.string().optional(), 'EASTWATCH_INVENTORY', 'Inventory YAML (zones, allowed zone pairs, nodes, proxies); reloaded when it changes or on SIGHUP'),
-  historyDays: leaf(z.number().int().min(1).max(3650).default(30), 'EASTWATCH_ALLOCATION_HISTORY_DAYS', 'Allocations that ended this long ago are forgotten by enrichment (flows later than that get no job)'),
-});
-
-const AllocationSourcesSchema = z.strictObject({
-  slurmCommand: leaf(z.string().optional(), 'EASTWATCH_SLURM_COMMAND', 'Command printing Slurm jobs as JSON, polled (e.g. "squeue --json" or "ssh head squeue --json")'),
-  slurmrestdUrl: leaf(z.url().optional(), 'EASTWATCH_SLURMRESTD_URL', 'slurmrestd jobs endpoint, polled (e.g. http://slurm:6820/slurm/v0.0.41/jobs)'),
-  slurmrestdUser: leaf(z.string().optional(), 'EASTWATCH_SLURMRESTD_USER', 'X-SLURM-USER-NAME for slurmrestd'),
-  slurmrestdToken: leaf(z.string().optional(), 'EASTWATCH_SLURMRESTD_TOKEN', 'X-SLURM-USER-TOKEN (JWT) for slurmrestd (never logged)', true),
-  kubernetesCommand: leaf(z.string().optional(), 'EASTWATCH_KUBERNETES_COMMAND', 'Command printing pods as JSON, polled (e.g. "kubectl get pods -A -o json")'),
-  kubernetesApi: leaf(z.url().optional(), 'EASTWATCH_KUBERNETES_API', 'Kubernetes API server to list and watch pods from (e.g. https://kubernetes.default.svc)'),
-  kubernetesTokenFile: leaf(z.string().optional(), 'EASTWATCH_KUBERNETES_TOKEN_FILE', 'Bearer token file for the API server (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/token)'),
-  kubernetesCaFile: leaf(z.string().optional(), 'EASTWATCH_KUBERNETES_CA_FILE', 'PEM CA of the API server (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt)'),
-  kubernetesLabelSelector: leaf(z.string().optional(), 'EASTWATCH_KUBERNETES_LABEL_SELECTOR', 'Only pods matching this label selector (e.g. training.kubeflow.org/job-name)'),
-  pollSec: leaf(z.number().int().min(1).max(3600).default(15), 'EASTWATCH_ALLOCATIONS_POLL_SEC', 'Seconds between polls of the Slurm and Kubernetes sources'),
-});
-
-const HttpSchema = z.strictObject({
-  host: leaf(z.string().default('127.0.0.1'), 'EASTWATCH_HTTP_HOST', 'Address of the health, metrics and API server'),
-  port: leaf(z.number().int().min(0).max(65535).default(8080), 'EASTWATCH_HTTP_PORT', 'Port of the health, metrics and API server (0 picks a free one)'),
-});
-
-export const ConfigSchema = z.strictObject({
-  home: leaf(z.string().default('.eastwatch'), 'EASTWATCH_HOME', 'Working directory for the bundled broker and embedded ClickHouse'),
+/** The top-level keys core owns; app/config.ts adds every module's section beside them. */
+export const coreConfigShape = {
+  home: leaf(z.string().default('.eastwatch'), 'EASTWATCH_HOME', 'Working directory for the bundled broker, embedded ClickHouse and saved state'),
   logLevel: leaf(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'), 'EASTWATCH_LOG_LEVEL', 'Log level'),
-  kafka: KafkaSchema.default(KafkaSchema.parse({})),
-  clickhouse: ClickHouseSchema.default(ClickHouseSchema.parse({})),
-  writer: WriterSchema.default(WriterSchema.parse({})),
-  collectors: CollectorSchema.default(CollectorSchema.parse({})),
-  logs: LogsSchema.default(LogsSchema.parse({})),
-  hubble: HubbleSchema.default(HubbleSchema.parse({})),
-  inventory: InventoryConfigSchema.default(InventoryConfigSchema.parse({})),
-  allocations: AllocationSourcesSchema.default(AllocationSourcesSchema.parse({})),
-  http: HttpSchema.default(HttpSchema.parse({})),
-});
+  kafka: section(KafkaConfigSchema),
+  clickhouse: section(ClickHouseConfigSchema),
+};
 
-export type Config = z.infer<typeof ConfigSchema>;
+export type KafkaConfig = z.infer<typeof KafkaConfigSchema>;
+export type ClickHouseConfig = z.infer<typeof ClickHouseConfigSchema>;
 
 export interface EnvVar extends LeafMeta {
   key: string;
@@ -155,8 +88,8 @@ const unwrap = (s: z.ZodType): z.ZodType => {
   return cur;
 };
 
-/** Every leaf of the config with its env var, dotted key and value kind. */
-export function envVars(schema: z.ZodType = ConfigSchema, prefix = ''): EnvVar[] {
+/** Every leaf of a config schema with its env var, dotted key and value kind. */
+export function envVars(schema: z.ZodType, prefix = ''): EnvVar[] {
   const obj = unwrap(schema) as z.ZodObject;
   return Object.entries(obj.shape).flatMap(([k, field]) => {
     const key = prefix ? `${prefix}.${k}` : k;
@@ -197,8 +130,8 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
   cur[parts[parts.length - 1]!] = value;
 }
 
-/** Loads and validates the config; throws ConfigError naming each bad key and where it came from. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.EASTWATCH_CONFIG): Config {
+/** Loads and validates a config against `schema`; throws ConfigError naming each bad key and where it came from. */
+export function loadConfigWith<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv, file?: string): z.infer<S> {
   let raw: Record<string, unknown> = {};
   if (file) {
     let text: string;
@@ -213,13 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.EAST
     }
     raw = (parsed ?? {}) as Record<string, unknown>;
   }
-  const vars = envVars();
+  const vars = envVars(schema);
   const byKey = new Map(vars.map((v) => [v.key, v]));
   for (const v of vars) {
     const value = env[v.env];
     if (value !== undefined && value !== '') setPath(raw, v.key, fromEnv(value, v.kind));
   }
-  const result = ConfigSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const key = i.path.join('.');
@@ -229,36 +162,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.EAST
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const cfg = result.data;
-  cfg.home = path.resolve(cfg.home);
-  return cfg;
+  return result.data;
 }
 
-export const chdbPath = (cfg: Config): string => cfg.clickhouse.chdbPath ?? path.join(cfg.home, 'chdb');
-
-export const topics = (cfg: Config) => ({
-  flows: `${cfg.kafka.topicPrefix}.flows`,
-  deadLetter: `${cfg.kafka.topicPrefix}.dead-letter`,
-  alerts: `${cfg.kafka.topicPrefix}.alerts`,
-  counters: `${cfg.kafka.topicPrefix}.counters`,
-  allocations: `${cfg.kafka.topicPrefix}.allocations`,
-});
-
-/** The config with secrets replaced, for logs and `eastwatch config`. */
-export function redacted(cfg: Config): Config {
+/** A config with its secret leaves replaced, for logs and `eastwatch config`. */
+export function redactedWith<T>(schema: z.ZodType, cfg: T): T {
   const copy = structuredClone(cfg) as unknown as Record<string, unknown>;
-  for (const v of envVars()) {
+  for (const v of envVars(schema)) {
     if (!v.secret) continue;
     const parts = v.key.split('.');
     const parent = parts.slice(0, -1).reduce<Record<string, unknown>>((o, p) => o[p] as Record<string, unknown>, copy);
     const last = parts[parts.length - 1]!;
     if (parent[last]) parent[last] = '***';
   }
-  return copy as unknown as Config;
+  return copy as unknown as T;
 }
 
-/** Markdown table of the environment variables, for the README. */
-export function envMarkdown(): string {
-  const rows = envVars().map((v) => `| \`${v.env}\` | \`${v.key}\` | ${v.doc} |`);
+/** Markdown table of a schema's environment variables, for the README. */
+export function envMarkdownOf(schema: z.ZodType): string {
+  const rows = envVars(schema).map((v) => `| \`${v.env}\` | \`${v.key}\` | ${v.doc} |`);
   return ['| variable | key in YAML | meaning |', '|---|---|---|', ...rows].join('\n');
 }

@@ -68,6 +68,7 @@ export const FlowSchema = z.strictObject({
   out_if: column(uint(32).optional(), 'UInt32', 'Egress interface index at the exporter (egressInterface); 0 when unknown'),
   vlan: column(uint(16).optional(), 'UInt16', 'VLAN id (vlanId / dot1qVlanId); 0 when none'),
   vni: column(uint(32).optional(), 'UInt32', 'VXLAN network identifier of the overlay segment; 0 when none'),
+  next_hop: column(ip().optional(), 'Nullable(IPv6)', 'IP next hop the exporter forwarded the flow to (IPv4 stored IPv4-mapped); NULL when none or unspecified (0.0.0.0, ::)'),
   ...endpoint('src'),
   ...endpoint('dst'),
   verdict: column(z.enum(VERDICTS).optional(), 'LowCardinality(String)', 'Policy verdict: FORWARDED, DROPPED, DENIED...; empty when the source has none'),

@@ -2,10 +2,11 @@
  * Kafka plumbing shared by every stage: the client (TLS/SASL from config), the LZ4 codec, topic layout.
  */
 import { readFileSync } from 'node:fs';
-import { CompressionCodecs, CompressionTypes, Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, KafkaConfig as KafkaJsConfig, logLevel, SASLOptions } from 'kafkajs';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { Config, topics } from './config';
+import type { KafkaConfig } from './config';
 import type { Logger } from './log';
+import { topicNames, Topics } from './topics';
 
 /**
  * kafkajs ships gzip only. LZ4 (frame format, which Kafka's v2 record batches use) comes from lz4-napi, a
@@ -16,11 +17,22 @@ CompressionCodecs[CompressionTypes.LZ4] = () => ({
   decompress: async (buffer: Buffer) => decompressFrameSync(buffer),
 });
 
-export const compressionOf = (cfg: Config): CompressionTypes =>
-  ({ lz4: CompressionTypes.LZ4, gzip: CompressionTypes.GZIP, none: CompressionTypes.None })[cfg.kafka.compression];
+export const compressionOf = (cfg: KafkaConfig): CompressionTypes =>
+  ({ lz4: CompressionTypes.LZ4, gzip: CompressionTypes.GZIP, none: CompressionTypes.None })[cfg.compression];
 
-export function brokersOf(cfg: Config): string[] {
-  return cfg.kafka.brokers.length > 0 ? cfg.kafka.brokers : [`127.0.0.1:${cfg.kafka.managedPort}`];
+export function brokersOf(cfg: KafkaConfig): string[] {
+  return cfg.brokers.length > 0 ? cfg.brokers : [`127.0.0.1:${cfg.managedPort}`];
+}
+
+/** What every stage that talks to Kafka shares: the client, the Kafka section of the config, the topic names. */
+export interface KafkaContext {
+  client: Kafka;
+  cfg: KafkaConfig;
+  topics: Topics;
+}
+
+export function kafkaContext(cfg: KafkaConfig, log: Logger, clientId = cfg.clientId): KafkaContext {
+  return { client: createKafka(cfg, log, clientId), cfg, topics: topicNames(cfg.topicPrefix) };
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -30,18 +42,43 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(cfg: Config, log: Logger, clientId = cfg.kafka.clientId): Kafka {
-  const k = cfg.kafka;
-  const conf: KafkaConfig = {
+/**
+ * kafkajs logs every connection attempt: while a broker is down that is several lines a second from every
+ * client. The same message is logged at most once per window, with how often it was held back since.
+ */
+export class RepeatFilter {
+  private readonly seen = new Map<string, { at: number; held: number }>();
+
+  constructor(private readonly windowMs: number, private readonly maxKeys = 1000) {}
+
+  /** undefined: hold this one back; otherwise log it, noting the repeats held back since the last one. */
+  admit(key: string, now: number): number | undefined {
+    const s = this.seen.get(key);
+    if (s && now - s.at < this.windowMs) {
+      s.held++;
+      return undefined;
+    }
+    if (!s && this.seen.size >= this.maxKeys) this.seen.clear();
+    this.seen.set(key, { at: now, held: 0 });
+    return s?.held ?? 0;
+  }
+}
+
+export function createKafka(k: KafkaConfig, log: Logger, clientId = k.clientId): Kafka {
+  const conf: KafkaJsConfig = {
     clientId,
-    brokers: brokersOf(cfg),
+    brokers: brokersOf(k),
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 10 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...extra } = entry;
-      log[levels[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+    logCreator: () => {
+      const quiet = new RepeatFilter(10_000);
+      return ({ namespace, level, log: entry }) => {
+        const { message, ...extra } = entry;
+        const repeats = quiet.admit(`${namespace}\0${message}`, Date.now());
+        if (repeats !== undefined) log[levels[level] ?? 'info']({ kafka: namespace, ...extra, ...(repeats ? { repeated: repeats } : {}) }, message);
+      };
     },
   };
   if (k.ssl) {
@@ -65,15 +102,14 @@ export function createKafka(cfg: Config, log: Logger, clientId = cfg.kafka.clien
  * and the streaming detectors. counters: interface counters, partitioned by exporter. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
  * by the source at fault so one node's alerts stay ordered. allocations: one partition, compacted by job.
  */
-export async function ensureTopics(kafka: Kafka, cfg: Config, log: Logger): Promise<void> {
-  const t = topics(cfg);
-  const admin = kafka.admin();
+export async function ensureTopics({ client, cfg, topics: t }: KafkaContext, log: Logger): Promise<void> {
+  const admin = client.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const rf = cfg.kafka.replicationFactor;
+    const rf = cfg.replicationFactor;
     const wanted = [
-      { topic: t.flows, numPartitions: cfg.kafka.partitions, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
+      { topic: t.flows, numPartitions: cfg.partitions, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
       { topic: t.counters, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(24 * 3600e3) }] },
       { topic: t.deadLetter, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600e3) }] },
       // Allocation events keyed by job: compaction keeps each job's latest statement, which is what the

@@ -1,4 +1,4 @@
-/** Prometheus metrics shared by every stage (prom-client, one registry per process). */
+/** Prometheus metrics shared by every stage (prom-client, one registry per process); a module's own metrics live with it and register here. */
 import * as client from 'prom-client';
 
 export const registry = new client.Registry();
@@ -22,6 +22,13 @@ export const recordsFailed = new client.Counter({
   name: 'eastwatch_records_failed_total',
   help: 'Records a stage rejected, by source and reason; a sample of them goes to the dead-letter topic',
   labelNames: ['stage', 'source', 'reason'] as const,
+  registers: [registry],
+});
+
+export const recordsDropped = new client.Counter({
+  name: 'eastwatch_records_dropped_total',
+  help: 'Valid records a stage could not hand on and gave up (e.g. its bounded Kafka backlog was full while Kafka was unreachable), by reason',
+  labelNames: ['stage', 'reason'] as const,
   registers: [registry],
 });
 
@@ -51,26 +58,5 @@ export const insertRows = new client.Counter({
   name: 'eastwatch_clickhouse_inserted_rows_total',
   help: 'Rows inserted into ClickHouse',
   labelNames: ['table'] as const,
-  registers: [registry],
-});
-
-export const collectorPackets = new client.Counter({
-  name: 'eastwatch_collector_packets_total',
-  help: 'Export packets (datagrams, TCP messages) received, by protocol and exporter',
-  labelNames: ['protocol', 'exporter'] as const,
-  registers: [registry],
-});
-
-export const collectorLost = new client.Counter({
-  name: 'eastwatch_collector_lost_total',
-  help: 'Lost on the way from the exporter, from sequence gaps: records for IPFIX, export packets for NetFlow v9 and sFlow',
-  labelNames: ['protocol', 'exporter'] as const,
-  registers: [registry],
-});
-
-export const inventoryReloads = new client.Counter({
-  name: 'eastwatch_inventory_reloads_total',
-  help: 'Inventory file loads, by result: ok, or invalid (the previous inventory stays in use)',
-  labelNames: ['result'] as const,
   registers: [registry],
 });

@@ -9,6 +9,3 @@ export function repoRoot(from = __dirname): string {
     if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
   }
 }
-
-/** The shipped example inventory: the 64-node cluster the demo and the benchmarks use. */
-export const EXAMPLE_INVENTORY = path.join(repoRoot(), 'inventory', 'example-64-nodes.yaml');

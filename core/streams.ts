@@ -1,14 +1,15 @@
 /**
- * The record streams that travel through Kafka into ClickHouse: each has a topic, a wire codec, a table and a
- * partition key. Collectors produce them (RecordProducer); the writer stores them.
+ * The record streams eastwatch itself produces into Kafka, each with its topic, wire codec, table and
+ * partition key. Collectors produce them (RecordProducer); the writer stores them, together with the streams
+ * other modules define (allocations/stream.ts), as the composition root hands them over.
  */
 import type { z } from 'zod';
-import { ALLOCATIONS } from '../allocations/stream';
 import { WireCodec } from './codec';
-import { Config, topics } from './config';
 import { Flow, FlowSchema } from './flow';
 import { InterfaceCounter, InterfaceCounterSchema } from './records';
+import type { TopicKind } from './topics';
 import flowV1 from './wire/flow.v1.json';
+import flowV2 from './wire/flow.v2.json';
 import counterV1 from './wire/interface-counter.v1.json';
 
 /** What the writer needs of a stream: its topic, how a message becomes rows, the schema rows pass, the table. */
@@ -17,7 +18,7 @@ export interface StoredStream {
   /** decode() throws WireError for a message it cannot read. */
   codec: { decode(buf: Buffer): Record<string, unknown>[]; schema: z.ZodObject };
   table: string;
-  topic(cfg: Config): string;
+  topic: TopicKind;
 }
 
 /** A stream eastwatch itself produces, in the Avro wire format. */
@@ -30,9 +31,9 @@ export interface RecordStream<T> extends StoredStream {
 /** Flows, partitioned by source address: per-source detector state stays in one partition. */
 export const FLOWS: RecordStream<Flow> = {
   name: 'flows',
-  codec: new WireCodec<Flow>('Flow', FlowSchema, { 1: flowV1 }),
+  codec: new WireCodec<Flow>('Flow', FlowSchema, { 1: flowV1, 2: flowV2 }),
   table: 'flows',
-  topic: (cfg) => topics(cfg).flows,
+  topic: 'flows',
   partitionKey: (f) => f.src_addr,
 };
 
@@ -41,8 +42,6 @@ export const COUNTERS: RecordStream<InterfaceCounter> = {
   name: 'interface_counters',
   codec: new WireCodec<InterfaceCounter>('InterfaceCounter', InterfaceCounterSchema, { 1: counterV1 }),
   table: 'interface_counters',
-  topic: (cfg) => topics(cfg).counters,
+  topic: 'counters',
   partitionKey: (c) => c.exporter_address,
 };
-
-export const STREAMS: StoredStream[] = [FLOWS, COUNTERS, ALLOCATIONS];

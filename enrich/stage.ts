@@ -1,40 +1,49 @@
 /**
- * Starts what enrichment needs in a collector process: the inventory (when configured) and the allocation
- * feed, caught up before the first flow is taken.
+ * The enrichment stage of a collector process: the inventory (when configured) and the allocation feed,
+ * caught up before the collectors start, so the first flows already find their zones and jobs.
  */
-import type { Kafka } from 'kafkajs';
-import type { Config } from '../core/config';
+import type { KafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
+import type { Stage, StageContext } from '../core/stage';
 import { AllocationFeed } from '../allocations/feed';
+import type { InventoryConfig } from '../inventory/config';
 import { InventoryHolder } from '../inventory/holder';
 import { Enricher } from './enricher';
 
-export interface EnrichmentStage {
-  enricher: Enricher;
-  inventory?: InventoryHolder;
-  stop(): Promise<void>;
-}
-
 const DAY_MS = 24 * 3600e3;
 
-export async function startEnrichment(kafka: Kafka, cfg: Config, log: Logger): Promise<EnrichmentStage> {
-  const inventory = cfg.inventory.file ? new InventoryHolder(cfg.inventory.file, log) : undefined;
-  const feed = new AllocationFeed(kafka, cfg, log);
-  try {
-    await feed.start();
-  } catch (e) {
-    inventory?.stop();
-    throw e;
+export class EnrichmentStage implements Stage {
+  readonly name = 'enrichment';
+  readonly enricher: Enricher;
+  private holder: InventoryHolder | undefined;
+  private readonly feed: AllocationFeed;
+  private prune: NodeJS.Timeout | undefined;
+
+  constructor(private readonly cfg: InventoryConfig, kafka: KafkaContext, private readonly log: Logger) {
+    this.feed = new AllocationFeed(kafka, log);
+    this.enricher = new Enricher(() => this.holder?.current, this.feed.timeline);
   }
-  const prune = setInterval(() => feed.timeline.prune(Date.now() - cfg.inventory.historyDays * DAY_MS), 3600e3);
-  prune.unref();
-  return {
-    enricher: new Enricher(() => inventory?.current, feed.timeline),
-    ...(inventory ? { inventory } : {}),
-    async stop() {
-      clearInterval(prune);
-      inventory?.stop();
-      await feed.stop();
-    },
-  };
+
+  /** The inventory in use, when one is configured. */
+  get inventory(): InventoryHolder | undefined {
+    return this.holder;
+  }
+
+  async start(ctx: StageContext): Promise<void> {
+    this.holder = this.cfg.file ? new InventoryHolder(this.cfg.file, this.log) : undefined;
+    try {
+      await this.feed.start((e) => ctx.fatal(e));
+    } catch (e) {
+      this.holder?.stop();
+      throw e;
+    }
+    this.prune = setInterval(() => this.feed.timeline.prune(Date.now() - this.cfg.historyDays * DAY_MS), 3600e3);
+    this.prune.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.prune);
+    this.holder?.stop();
+    await this.feed.stop();
+  }
 }

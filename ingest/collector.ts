@@ -6,7 +6,8 @@
 import type { Flow } from '../core/flow';
 import type { DeadLetter } from '../core/dead-letter';
 import type { Logger } from '../core/log';
-import { collectorLost, collectorPackets, recordsFailed, recordsIn } from '../core/metrics';
+import { recordsFailed, recordsIn } from '../core/metrics';
+import { collectorLost, collectorPackets } from './metrics';
 import type { InterfaceCounter } from '../core/records';
 import type { Decoded } from './decoded';
 import { decodeIpfix, decodeNetflow9, Protocol } from './ipfix/decoder';

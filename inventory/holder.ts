@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../core/log';
-import { inventoryReloads } from '../core/metrics';
+import { inventoryReloads } from './metrics';
 import { Inventory, InventoryError } from './inventory';
 import { InventorySchema } from './schema';
 

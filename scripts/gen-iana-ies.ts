@@ -2,6 +2,12 @@
  * Generates ingest/ipfix/iana-ies.json from IANA's IPFIX Information Elements registry (CSV export), so no
  * element is hand-typed: `npm run gen:iana [path/to/ipfix-information-elements.csv]`.
  * Kept: every element with a data type, as [id, name, dataType, units]; reserved and unassigned rows go.
+ *
+ * The registry's copy in the repository, ingest/ipfix/iana/ipfix-information-elements.csv, is IANA's
+ * https://www.iana.org/assignments/ipfix/ipfix-information-elements.csv as downloaded; test/unit/iana.test.ts
+ * checks the JSON against it. To refresh, download it over the copy, regenerate, and commit both files:
+ *   curl -fsSo ingest/ipfix/iana/ipfix-information-elements.csv https://www.iana.org/assignments/ipfix/ipfix-information-elements.csv
+ *   npm run gen:iana
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +24,7 @@ export function ianaElements(csv: string): IanaRow[] {
 }
 
 export const IANA_JSON = path.resolve(__dirname, '../../ingest/ipfix/iana-ies.json');
-export const IANA_CSV = path.resolve(__dirname, '../../../shared/iana/ipfix-information-elements.csv');
+export const IANA_CSV = path.resolve(__dirname, '../../ingest/ipfix/iana/ipfix-information-elements.csv');
 
 if (require.main === module) {
   const csvPath = process.argv[2] ?? IANA_CSV;

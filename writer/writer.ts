@@ -10,16 +10,18 @@
  * Batches are bounded by size and time at the fetch: the broker answers when it has `minBytes` or when
  * writer.batchMs has passed; one fetch of one partition becomes one insert (split at writer.batchRows).
  */
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Store } from '../core/clickhouse';
 import { WireError } from '../core/codec';
-import type { Config } from '../core/config';
 import { zodDetail } from '../core/error-text';
-import { DeadLetter } from '../core/dead-letter';
-import { StoredStream, STREAMS } from '../core/streams';
+import type { DeadLetter } from '../core/dead-letter';
+import type { KafkaContext } from '../core/kafka';
+import type { StoredStream } from '../core/streams';
 import type { Logger } from '../core/log';
 import { failpoint } from '../core/failpoint';
 import { insertDuration, insertRows, kafkaLag, recordsFailed, recordsIn, recordsOut } from '../core/metrics';
+import type { Stage, StageContext } from '../core/stage';
+import type { WriterConfig } from './config';
 
 const STAGE = 'writer';
 
@@ -34,8 +36,21 @@ interface Pending {
   rows: Record<string, unknown>[];
 }
 
-export class Writer {
+export interface WriterDeps {
+  kafka: KafkaContext;
+  store: Store;
+  /** The streams to store: each topic's records go to its table. */
+  streams: StoredStream[];
+  deadLetter: DeadLetter;
+  log: Logger;
+}
+
+export class Writer implements Stage {
+  readonly name = 'writer';
   private readonly consumer: Consumer;
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly deadLetter: DeadLetter;
   private readonly streams: Map<string, StoredStream>;
   /** Per topic/partition: intents recorded by an earlier owner, still to be replayed exactly. */
   private readonly replay = new Map<string, Intent[]>();
@@ -43,20 +58,17 @@ export class Writer {
   private readonly carry = new Map<string, Pending>();
   private running = false;
 
-  constructor(
-    kafka: Kafka,
-    private readonly store: Store,
-    private readonly cfg: Config,
-    private readonly log: Logger,
-    private readonly deadLetter: DeadLetter,
-  ) {
-    this.streams = new Map(STREAMS.map((s) => [s.topic(cfg), s]));
-    this.consumer = kafka.consumer({
-      groupId: cfg.writer.groupId,
+  constructor(private readonly cfg: WriterConfig, { kafka, store, streams, deadLetter, log }: WriterDeps) {
+    this.store = store;
+    this.log = log;
+    this.deadLetter = deadLetter;
+    this.streams = new Map(streams.map((s) => [kafka.topics[s.topic], s]));
+    this.consumer = kafka.client.consumer({
+      groupId: cfg.groupId,
       minBytes: 1 << 20,
       maxBytes: 16 << 20,
       maxBytesPerPartition: 4 << 20,
-      maxWaitTimeInMs: cfg.writer.batchMs,
+      maxWaitTimeInMs: cfg.batchMs,
       sessionTimeout: 10_000,
       heartbeatInterval: 3000,
       rebalanceTimeout: 60_000,
@@ -75,23 +87,27 @@ export class Writer {
     });
   }
 
-  get isRunning(): boolean {
-    return this.running;
+  health(): void {
+    if (!this.running) throw new Error('writer is not consuming');
   }
 
-  async start(): Promise<void> {
+  async start(ctx: StageContext): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
+    // kafkajs restarts the consumer after retriable errors (a broker outage); any other crash ends the writer.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) this.log.warn({ err: payload.error }, 'writer consumer crashed; kafkajs restarts it');
+      else {
+        this.running = false;
+        ctx.fatal(payload.error);
+      }
+    });
     this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 2,
       eachBatch: (payload) => this.onBatch(payload),
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.log.error({ err: payload.error }, 'writer consumer crashed');
-      this.running = payload.restart;
     });
   }
 
@@ -106,7 +122,7 @@ export class Writer {
       `SELECT first_offset, last_offset FROM ${this.store.tbl('writer_intents')}
        WHERE group_id = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND first_offset >= {from:UInt64}
        ORDER BY first_offset`,
-      { g: this.cfg.writer.groupId, t: topic, p: partition, from },
+      { g: this.cfg.groupId, t: topic, p: partition, from },
     );
     // An intent may be recorded twice if the earlier owner retried; keep one per range, in order.
     const seen = new Set<string>();
@@ -151,7 +167,7 @@ export class Writer {
           await flushAt(cur);
           cur = undefined;
         }
-      } else if (cur.rows.length >= this.cfg.writer.batchRows) {
+      } else if (cur.rows.length >= this.cfg.batchRows) {
         await flushAt(cur);
         cur = undefined;
       }
@@ -164,7 +180,7 @@ export class Writer {
     // Transaction markers after the last record (flows from transactional sources) are past too.
     const tail = Number(batch.lastOffset());
     if (tail > flushed) await this.commitPast(topic, partition, tail);
-    kafkaLag.set({ group: this.cfg.writer.groupId, topic, partition }, Number(batch.offsetLag()));
+    kafkaLag.set({ group: this.cfg.groupId, topic, partition }, Number(batch.offsetLag()));
   }
 
   private commitPast(topic: string, partition: number, offset: number): Promise<void> {
@@ -206,7 +222,7 @@ export class Writer {
     const { client, tbl } = this.store;
     await client.insert({
       table: tbl('writer_intents'),
-      values: [{ group_id: this.cfg.writer.groupId, topic, partition, first_offset: p.first, last_offset: p.last }],
+      values: [{ group_id: this.cfg.groupId, topic, partition, first_offset: p.first, last_offset: p.last }],
       format: 'JSONEachRow',
     });
     if (p.rows.length === 0) return;
@@ -217,7 +233,7 @@ export class Writer {
       format: 'JSONEachRow',
       clickhouse_settings: {
         insert_deduplicate: 1,
-        insert_deduplication_token: `${this.cfg.writer.groupId}:${topic}:${partition}:${p.first}-${p.last}`,
+        insert_deduplication_token: `${this.cfg.groupId}:${topic}:${partition}:${p.first}-${p.last}`,
         deduplicate_blocks_in_dependent_materialized_views: 1,
         max_insert_block_size: '1048576',
       },

@@ -17,7 +17,7 @@ export const flows: Migration = {
       `ENGINE = MergeTree
 PARTITION BY toDate(time_received)
 ORDER BY (toStartOfHour(time_received), src_zone, dst_zone, src_addr, dst_addr, time_received)
-TTL toDateTime(time_received) + toIntervalDay(${cfg.clickhouse.flowsTtlDays})
+TTL toDateTime(time_received) + toIntervalDay(${cfg.flowsTtlDays})
 SETTINGS non_replicated_deduplication_window = 10000, ttl_only_drop_parts = 1`,
     ),
   ],

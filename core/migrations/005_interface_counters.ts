@@ -12,7 +12,7 @@ export const interfaceCounters: Migration = {
       `ENGINE = MergeTree
 PARTITION BY toDate(time_received)
 ORDER BY (exporter_address, if_index, time_received)
-TTL toDateTime(time_received) + toIntervalDay(${cfg.clickhouse.flowsTtlDays})
+TTL toDateTime(time_received) + toIntervalDay(${cfg.flowsTtlDays})
 SETTINGS non_replicated_deduplication_window = 10000, ttl_only_drop_parts = 1`,
     ),
   ],

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { columnDdl, columnsOf } from '../columns';
-import type { Config } from '../config';
+import type { ClickHouseConfig } from '../config';
 import { FlowSchema } from '../flow';
 import type { Logger } from '../log';
 import { AlertSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
@@ -34,7 +34,7 @@ export interface MigrationReport {
   ttlChanged: boolean;
 }
 
-export async function migrate(store: Store, cfg: Config, log?: Logger): Promise<MigrationReport> {
+export async function migrate(store: Store, cfg: ClickHouseConfig, log?: Logger): Promise<MigrationReport> {
   const { client, tbl } = store;
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${store.db}\`` });
   await client.command({
@@ -54,7 +54,7 @@ export async function migrate(store: Store, cfg: Config, log?: Logger): Promise<
     log?.info({ version: m.version, name: m.name }, 'migration applied');
   }
   for (const [table, schema] of RECORD_TABLES) report.columnsAdded.push(...(await reconcileColumns(store, table, schema)));
-  report.ttlChanged = await applyFlowsTtl(store, cfg.clickhouse.flowsTtlDays);
+  report.ttlChanged = await applyFlowsTtl(store, cfg.flowsTtlDays);
   return report;
 }
 

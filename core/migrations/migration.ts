@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { columnDdl, columnsOf } from '../columns';
-import type { Config } from '../config';
+import type { ClickHouseConfig } from '../config';
 
 export interface MigrationContext {
-  cfg: Config;
+  cfg: ClickHouseConfig;
   tbl(name: string): string;
 }
 

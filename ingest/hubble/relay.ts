@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { Logger } from '../../core/log';
-import { collectorLost } from '../../core/metrics';
+import type { Stage } from '../../core/stage';
+import type { HubbleConfig } from '../config';
+import { collectorLost } from '../metrics';
 import { timestamp, toProtoJson } from './protojson';
 import { hubbleProtos } from './protos';
 
@@ -224,4 +226,25 @@ function timestampOfNanos(ns: bigint): Timestamp {
 function timestampOfMillis(ms: number): Timestamp {
   const seconds = Math.floor(ms / 1000);
   return { seconds: String(seconds), nanos: Math.min(999_999_999, Math.floor((ms - seconds * 1000) * 1_000_000)) };
+}
+
+/** Following the configured Relay, as a stage: each flow goes through `handle` like a line of a Hubble file. */
+export class HubbleRelay implements Stage {
+  readonly name = 'hubble-relay';
+  private follower: RelayFollower | undefined;
+
+  constructor(private readonly cfg: HubbleConfig & { relay: string }, private readonly handle: (flow: object) => void, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    const h = this.cfg;
+    this.follower = followRelay({
+      address: h.relay, tls: h.relayTls, backoff: { initialMs: 500, maxMs: 30_000 }, resumeOverlapMs: h.relayOverlapMs,
+      ...(h.relayCaFile ? { caFile: h.relayCaFile } : {}), ...(h.relayCertFile ? { certFile: h.relayCertFile } : {}),
+      ...(h.relayKeyFile ? { keyFile: h.relayKeyFile } : {}), ...(h.relayServerName ? { serverName: h.relayServerName } : {}),
+    }, (json) => this.handle(json as object), this.log);
+  }
+
+  async stop(): Promise<void> {
+    await this.follower?.stop();
+  }
 }

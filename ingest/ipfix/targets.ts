@@ -1,17 +1,22 @@
 /**
  * Where each information element goes: straight into a Flow column, or into the record scratch when it needs
  * context first (times relative to the export header or system init time, sampling, totals used only when
- * delta counters are absent). Elements not listed here are skipped at no cost.
+ * delta counters are absent). Elements not listed here are skipped at no cost. Elements sharing a target are
+ * alternatives (the IPv4 and IPv6 source address): compileTemplate keeps an all-zero one from overwriting.
  */
 import type { RecordScratch } from './template';
 
-/** `read` replaces the type's reader (code over `buf`, the field offset and length expressions). */
+/**
+ * `read` replaces the type's reader (code over `buf`, the field offset and length expressions). `zeroIsAbsent`:
+ * all-zero bytes mean the exporter has no value (a next hop of 0.0.0.0), so the optional column stays unset.
+ */
 export type Target =
-  | { kind: 'flow'; key: string; convert?: (expr: string) => string; read?: (o: string, len: string) => string }
-  | { kind: 'scratch'; key: keyof RecordScratch; read?: undefined };
+  | { kind: 'flow'; key: string; convert?: (expr: string) => string; read?: (o: string, len: string) => string; zeroIsAbsent?: boolean }
+  | { kind: 'scratch'; key: keyof RecordScratch; read?: undefined; zeroIsAbsent?: undefined };
 
 const flow = (key: string, convert?: (expr: string) => string, read?: (o: string, len: string) => string): Target => ({ kind: 'flow', key, convert, read });
 const scratch = (key: keyof RecordScratch): Target => ({ kind: 'scratch', key });
+const unlessZero = (key: string): Target => ({ kind: 'flow', key, zeroIsAbsent: true });
 
 export const FIELD_TARGETS: Record<string, Target> = {
   octetDeltaCount: flow('bytes'),
@@ -26,6 +31,8 @@ export const FIELD_TARGETS: Record<string, Target> = {
   destinationIPv4Address: flow('dst_addr'),
   sourceIPv6Address: flow('src_addr'),
   destinationIPv6Address: flow('dst_addr'),
+  ipNextHopIPv4Address: unlessZero('next_hop'),
+  ipNextHopIPv6Address: unlessZero('next_hop'),
   ingressInterface: flow('in_if'),
   egressInterface: flow('out_if'),
   vlanId: flow('vlan', (e) => `(${e}) & 0xfff`),

@@ -154,11 +154,33 @@ function assign(target: Target, expr: string): string {
   return target.kind === 'flow' ? `f.${target.key} = ${target.convert ? target.convert(expr) : expr};` : `s.${target.key} = ${expr};`;
 }
 
+/** Code testing that the `len` bytes at `o` are not all zero: the bytes ORed inline for a fixed width. */
+function nonZeroExpr(o: string, len: string): string {
+  const n = Number(len);
+  if (!Number.isInteger(n)) return `buf.subarray(${o}, ${o} + ${len}).some((b) => b !== 0)`;
+  return `(${Array.from({ length: n }, (_, k) => `buf[${o} + ${k}]`).join(' | ')}) !== 0`;
+}
+
+const slotOf = (target: Target): string => `${target.kind}.${target.key}`;
+
 /**
  * Compiles a template's fields into a record decoder. Throws (with the reason) for a layout the registry
  * forbids, e.g. an IPv4 address of 3 bytes; the caller rejects the template.
+ *
+ * Fields writing the same target are alternatives: exporters send one template for both address families and
+ * zero the family a flow does not use (sourceIPv4Address and sourceIPv6Address), so after the first
+ * alternative, which is written unconditionally (0.0.0.0 stays 0.0.0.0 when every alternative is zero), an
+ * all-zero one does not overwrite. A field that is the only writer of its target is read as is.
  */
 export function compileTemplate(fields: TemplateField[], enterpriseNames: ReadonlyMap<string, string>): { decode: RecordDecoder; minLength: number } {
+  const resolved = fields.map((field) => {
+    const ie = field.enterprise === 0 ? IANA.get(field.id) : undefined;
+    const target = ie && FIELD_TARGETS[ie.name];
+    return ie && target ? { ie, target } : undefined;
+  });
+  const writers = new Map<string, number>();
+  for (const r of resolved) if (r) writers.set(slotOf(r.target), (writers.get(slotOf(r.target)) ?? 0) + 1);
+  const written = new Set<string>();
   const lines: string[] = [];
   let fixed = 0; // bytes since the last variable-length field, added to `o` lazily
   let minLength = 0;
@@ -188,16 +210,16 @@ export function compileTemplate(fields: TemplateField[], enterpriseNames: Readon
     if (field.enterprise !== 0) {
       const key = JSON.stringify(enterpriseKey(field.enterprise, field.id, enterpriseNames));
       stmt = `(f.enterprise_fields || (f.enterprise_fields = {}))[${key}] = h.hex(buf, ${at()}, ${lenExpr});`;
-    } else {
-      const ie = IANA.get(field.id);
-      const target = ie && FIELD_TARGETS[ie.name];
-      if (ie && target) {
-        const widths = WIDTH_EXCEPTIONS[ie.name] ?? FIXED[ie.type];
-        if (widths && (variable || !widths.includes(field.length))) {
-          throw new Error(`${ie.name} (${ie.type}) cannot be ${variable ? 'variable-length' : `${field.length} bytes`}`);
-        }
-        stmt = assign(target, target.read ? target.read(o, lenExpr) : readExpr(ie.type, o, lenExpr));
+    } else if (resolved[i]) {
+      const { ie, target } = resolved[i]!;
+      const widths = WIDTH_EXCEPTIONS[ie.name] ?? FIXED[ie.type];
+      if (widths && (variable || !widths.includes(field.length))) {
+        throw new Error(`${ie.name} (${ie.type}) cannot be ${variable ? 'variable-length' : `${field.length} bytes`}`);
       }
+      stmt = assign(target, target.read ? target.read(o, lenExpr) : readExpr(ie.type, o, lenExpr));
+      const slot = slotOf(target);
+      if (target.zeroIsAbsent || (writers.get(slot)! > 1 && written.has(slot))) stmt = `if (${nonZeroExpr(o, lenExpr)}) ${stmt}`;
+      written.add(slot);
     }
     if (stmt) lines.push(stmt);
     if (variable) {

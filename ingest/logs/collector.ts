@@ -6,6 +6,8 @@ import type { DeadLetter } from '../../core/dead-letter';
 import type { Flow } from '../../core/flow';
 import type { Logger } from '../../core/log';
 import { recordsFailed, recordsIn } from '../../core/metrics';
+import type { Stage } from '../../core/stage';
+import type { LogsConfig } from '../config';
 import { normalizeHubble } from '../hubble/normalize';
 import { parseEnvoyLine } from '../proxy/envoy';
 import { parseSquidLine } from '../proxy/squid';
@@ -92,4 +94,26 @@ export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { sto
       await checkpoint();
     },
   };
+}
+
+/** The followed files of the logs config section, as a stage: positions saved once their flows are durable. */
+export class LogFollowers implements Stage {
+  readonly name = 'log-followers';
+  private following: { stop(): Promise<void> } | undefined;
+
+  constructor(private readonly cfg: LogsConfig, private readonly opts: Omit<FollowLogsOptions, 'proxyAddress'>) {}
+
+  /** Whether the config names any file to follow. */
+  static configured(cfg: LogsConfig): boolean {
+    return LOG_FORMATS.some((format) => cfg[format].length > 0);
+  }
+
+  async start(): Promise<void> {
+    const sources = LOG_FORMATS.flatMap((format) => this.cfg[format].map((path) => ({ format, path })));
+    this.following = followLogs(sources, { ...this.opts, proxyAddress: this.cfg.proxyAddress });
+  }
+
+  async stop(): Promise<void> {
+    await this.following?.stop();
+  }
 }

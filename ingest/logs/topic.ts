@@ -5,16 +5,16 @@
  * flow (the writer reads committed records only, kafkajs' default isolation).
  * kafkajs predates KIP-447: fencing is per transactional id, so each eastwatch instance needs its own.
  */
-import { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import type { Config } from '../../core/config';
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { DeadLetter } from '../../core/dead-letter';
 import type { Flow } from '../../core/flow';
 import { failpoint } from '../../core/failpoint';
-import { compressionOf } from '../../core/kafka';
+import { compressionOf, KafkaContext } from '../../core/kafka';
 import type { Logger } from '../../core/log';
 import { recordsOut } from '../../core/metrics';
 import { partitionCount, toMessages } from '../../core/record-producer';
 import { FLOWS } from '../../core/streams';
+import type { Stage, StageContext } from '../../core/stage';
 import { lineHandler, LogFormat } from './collector';
 
 export interface TopicSourceOptions {
@@ -22,33 +22,38 @@ export interface TopicSourceOptions {
   topics: string[];
   groupId: string;
   transactionalId: string;
+  /** exporter_address of proxy flows (the egress proxy's address). */
+  proxyAddress: string;
   deadLetter?: DeadLetter;
   /** The enrichment stage, applied to each flow before it is produced. */
   enrich?: (flow: Flow) => Flow;
 }
 
-export class TopicLineSource {
+export class TopicLineSource implements Stage {
+  readonly name = 'hubble-topics';
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private partitions = 0;
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly cfg: Config,
+    private readonly kafka: KafkaContext,
     private readonly opts: TopicSourceOptions,
     private readonly log: Logger,
   ) {
-    this.consumer = kafka.consumer({
+    this.consumer = kafka.client.consumer({
       groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1 << 20, sessionTimeout: 10_000, heartbeatInterval: 3000,
     });
-    this.producer = kafka.producer({ transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.client.producer({ transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
-  async start(): Promise<void> {
-    this.partitions = await partitionCount(this.kafka, FLOWS.topic(this.cfg));
+  async start(ctx: StageContext): Promise<void> {
+    this.partitions = await partitionCount(this.kafka, this.kafka.topics.flows);
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) ctx.fatal(payload.error); // kafkajs restarts it after retriable errors
+    });
     this.log.info({ topics: this.opts.topics, format: this.opts.format, group: this.opts.groupId }, 'reading lines from Kafka');
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
   }
@@ -57,17 +62,17 @@ export class TopicLineSource {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const flows: Flow[] = [];
     const source = `${batch.topic}/${batch.partition}`;
-    const handle = lineHandler(this.opts.format, source, { proxyAddress: this.cfg.logs.proxyAddress, flow: (f) => flows.push(this.opts.enrich ? this.opts.enrich(f) : f), deadLetter: this.opts.deadLetter, log: this.log });
+    const handle = lineHandler(this.opts.format, source, { proxyAddress: this.opts.proxyAddress, flow: (f) => flows.push(this.opts.enrich ? this.opts.enrich(f) : f), deadLetter: this.opts.deadLetter, log: this.log });
     for (const m of batch.messages) {
       for (const line of (m.value ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
         if (line.trim() !== '') handle(line);
       }
     }
-    const { messages, count } = toMessages(FLOWS, flows, this.partitions, this.cfg.kafka.flowsPerMessage);
+    const { messages, count } = toMessages(FLOWS, flows, this.partitions, this.kafka.cfg.flowsPerMessage);
     const tx = await this.producer.transaction();
     try {
       if (messages.length > 0) {
-        await tx.sendBatch({ topicMessages: [{ topic: FLOWS.topic(this.cfg), messages }], acks: -1, compression: compressionOf(this.cfg) });
+        await tx.sendBatch({ topicMessages: [{ topic: this.kafka.topics.flows, messages }], acks: -1, compression: compressionOf(this.kafka.cfg) });
       }
       await tx.sendOffsets({
         consumerGroupId: this.opts.groupId,

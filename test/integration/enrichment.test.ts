@@ -167,7 +167,7 @@ describe('allocation pollers', () => {
     const events = [...parseSlurmJobs(SCONTROL_V0039, NOW).events, ...parseSlurmJobs(SLURMRESTD_V0040, NOW).events,
       ...parseKubernetesPods(API_POD_LIST, NOW).events, ...parseKubernetesPods(SINGLE_POD_IPV6, NOW).events];
 
-    const app = spawnCli(t, ['start', '--roles', 'collectors,writer,http']);
+    const app = spawnCli(t, ['start', '--roles', 'allocations,writer,http']);
     await app.httpPort();
     // Several polls of unchanged documents: each job is published once.
     await waitFor(() => (requests.length >= 4 ? true : undefined), 30_000, () => app.output().slice(-2000));

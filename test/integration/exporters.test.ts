@@ -3,12 +3,14 @@
  * and exports it over UDP to a running eastwatch; the flows in ClickHouse must match softflowd's own counts
  * exactly. tshark captures the same export, and for every record the fields both decode must be equal.
  */
-import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Flow } from '../../core/flow';
-import { syntheticTraffic } from '../../ingest/pcap-writer';
+import { syntheticTraffic } from '../pcap-writer';
 import { cli, killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 
 const run = promisify(execFile);
@@ -31,6 +33,35 @@ async function softflowd(capture: string, port: number, version: 9 | 10, dir: st
     octets: perProtocol.reduce((s, m) => s + Number(m[1]), 0),
     packets: perProtocol.reduce((s, m) => s + Number(m[2]), 0),
   };
+}
+
+/**
+ * tshark capturing the given UDP ports on loopback into `file`, once its capture is live. "Capturing on" is no
+ * proof (a fresh machine lost softflowd's first datagrams, the template): probe datagrams go to a port of their
+ * own, in the filter too, until one is in the file. Neither decoder reads them as flow exports.
+ */
+async function startCapture(file: string, ports: number[]): Promise<ChildProcess> {
+  const probe = createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const probePort = probe.address().port;
+  const marker = Buffer.from(`eastwatch capture probe ${randomUUID()}`);
+  const filter = [...ports, probePort].map((p) => `udp port ${p}`).join(' or ');
+  const tshark = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  tshark.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitFor(() => {
+      if (tshark.exitCode !== null) throw new Error(`tshark exited: ${stderr}`);
+      probe.send(marker, probePort, '127.0.0.1');
+      return existsSync(file) && readFileSync(file).includes(marker) ? true : undefined;
+    }, 30_000, () => `tshark's capture did not go live: ${stderr}`);
+  } catch (e) {
+    tshark.kill();
+    throw e;
+  } finally {
+    probe.close();
+  }
+  return tshark;
 }
 
 /** The fields tshark and eastwatch both decode, as one comparable line per record. */
@@ -70,8 +101,10 @@ async function tsharkRows(capture: string, ports: { ipfix: number; netflow9: num
 
 describe('collectors against softflowd and tshark', () => {
   let t: TestEnv;
+  let tshark: ChildProcess | undefined;
   afterAll(() => {
     killChildren();
+    tshark?.kill();
     t?.cleanup();
   });
 
@@ -91,10 +124,7 @@ describe('collectors against softflowd and tshark', () => {
     }, 30_000, () => `collectors did not report their ports:\n${app.output().slice(-2000)}`);
 
     const exportCapture = path.join(t.home, 'export.pcapng');
-    const tshark = spawn('tshark', ['-i', 'lo', '-f', `udp port ${ports.ipfix} or udp port ${ports.netflow9}`, '-w', exportCapture], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let tsharkErr = '';
-    tshark.stderr!.on('data', (d: Buffer) => (tsharkErr += d.toString()));
-    await waitFor(() => (/Capturing on/.test(tsharkErr) ? true : undefined), 30_000, () => `tshark did not start: ${tsharkErr}`);
+    tshark = await startCapture(exportCapture, [ports.ipfix, ports.netflow9]);
 
     const ipfix = await softflowd(capture, ports.ipfix, 10, t.home);
     const netflow9 = await softflowd(capture, ports.netflow9, 9, t.home);
@@ -114,7 +144,7 @@ describe('collectors against softflowd and tshark', () => {
       () => `writer stored too few flows:\n${app.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 500)); // a last datagram in flight would show as a surplus below
     tshark.kill('SIGINT');
-    await new Promise((r) => tshark.once('exit', r));
+    await new Promise((r) => tshark!.once('exit', r));
     app.proc.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: 0, signal: null });
 

@@ -1,9 +1,9 @@
 /** Produces test flows through the real RecordProducer into a test environment's flows topic. */
-import { loadConfig } from '../../core/config';
+import { loadConfig } from '../../app/config';
 import type { Flow } from '../../core/flow';
 import { RecordProducer } from '../../core/record-producer';
 import { FLOWS } from '../../core/streams';
-import { createKafka, ensureTopics } from '../../core/kafka';
+import { ensureTopics, kafkaContext } from '../../core/kafka';
 import { createLogger } from '../../core/log';
 import type { TestEnv } from '../helpers';
 
@@ -16,10 +16,10 @@ export interface Totals {
 export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<Totals> {
   const cfg = loadConfig(t.env);
   const log = createLogger('error');
-  const kafka = createKafka(cfg, log);
-  await ensureTopics(kafka, cfg, log);
-  const producer = new RecordProducer(kafka, cfg, log, FLOWS);
-  await producer.connect(kafka);
+  const kafka = kafkaContext(cfg.kafka, log);
+  await ensureTopics(kafka, log);
+  const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'test' });
+  await producer.connect();
   const totals: Totals = { flows: 0, bytes: 0, packets: 0 };
   for (const f of flows) {
     producer.push(f);

@@ -4,6 +4,7 @@
  */
 import { FLOWS } from '../../core/streams';
 import { SyntheticCluster } from '../../ingest/synthetic';
+import { loadExampleInventory } from '../../inventory/example';
 import { fullFlow } from '../fixtures';
 import { deadLetters, drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { produceFlows, storedTotals } from './produce';
@@ -19,7 +20,7 @@ describe('writer', () => {
 
   it('stores 100k flows produced to Kafka exactly, with matching byte and packet sums', async () => {
     t = testEnv();
-    const sent = await produceFlows(t, new SyntheticCluster({ seed: 11 }).batch(100_000));
+    const sent = await produceFlows(t, new SyntheticCluster(loadExampleInventory(), { seed: 11 }).batch(100_000));
     expect(sent.flows).toBe(100_000);
     await drainWith(t);
     expect(await storedTotals(t, query)).toEqual(sent);
@@ -31,7 +32,7 @@ describe('writer', () => {
 
   it('neither loses nor duplicates flows when killed after an insert, before its commit, and at random', async () => {
     t = testEnv({ EASTWATCH_WRITER_BATCH_ROWS: '4000' });
-    const sent = await produceFlows(t, new SyntheticCluster({ seed: 12 }).batch(100_000));
+    const sent = await produceFlows(t, new SyntheticCluster(loadExampleInventory(), { seed: 12 }).batch(100_000));
     const topic = `${t.prefix}.flows`;
 
     // 1. The failpoint SIGKILLs the writer right after its 3rd insert: rows stored, offsets not committed.
@@ -59,7 +60,7 @@ describe('writer', () => {
 
   it('sends malformed records to the dead-letter topic with the reason and stores the rest', async () => {
     t = testEnv();
-    const good = new SyntheticCluster({ seed: 13 }).batch(100);
+    const good = new SyntheticCluster(loadExampleInventory(), { seed: 13 }).batch(100);
     await produceFlows(t, good); // creates the topics too
     const badFlow = { ...fullFlow, src_addr: 'not-an-ip', protocol: 300 };
     const mixed = FLOWS.codec.encode([...good.slice(0, 9), badFlow as never]);

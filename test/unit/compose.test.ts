@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { envVars, loadConfig } from '../../core/config';
+import { configVars, loadConfig } from '../../app/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
@@ -19,7 +19,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only eastwatch variables, each valid for the config schema', () => {
-    const known = new Set(envVars().map((v) => v.env));
+    const known = new Set(configVars().map((v) => v.env));
     for (const k of Object.keys(env)) expect(known).toContain(k);
     const cfg = loadConfig(env);
     expect(cfg.kafka.brokers).toEqual(['kafka:9092']);

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, envVars, loadConfig, redacted, topics } from '../../core/config';
+import { configVars, loadConfig, redacted } from '../../app/config';
+import { ConfigError } from '../../core/config';
+import { topicNames } from '../../core/topics';
 
 const yamlFile = (text: string) => {
   const f = path.join(mkdtempSync(path.join(tmpdir(), 'ew-cfg-')), 'eastwatch.yaml');
@@ -15,7 +17,7 @@ describe('config', () => {
     expect(cfg.kafka.brokers).toEqual([]);
     expect(cfg.clickhouse.url).toBeUndefined();
     expect(cfg.http.host).toBe('127.0.0.1');
-    expect(topics(cfg)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts', allocations: 'eastwatch.allocations' });
+    expect(topicNames(cfg.kafka.topicPrefix)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts', allocations: 'eastwatch.allocations' });
     expect(path.isAbsolute(cfg.home)).toBe(true);
   });
 
@@ -44,7 +46,7 @@ describe('config', () => {
     const file = yamlFile('kafka:\n  partitions: 24\n  topicPrefix: prod\nwriter:\n  batchRows: 5000\n');
     const cfg = loadConfig({ EASTWATCH_WRITER_BATCH_ROWS: '7000' }, file);
     expect(cfg.kafka.partitions).toBe(24);
-    expect(topics(cfg).flows).toBe('prod.flows');
+    expect(topicNames(cfg.kafka.topicPrefix).flows).toBe('prod.flows');
     expect(cfg.writer.batchRows).toBe(7000);
     const bad = yamlFile('kafka:\n  partitons: 24\n');
     expect(() => loadConfig({}, bad)).toThrow(new RegExp(`kafka \\(file ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): Unrecognized key: "partitons"`));
@@ -57,6 +59,6 @@ describe('config', () => {
     const shown = JSON.stringify(redacted(cfg));
     expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi/);
     expect(cfg.kafka.saslPassword).toBe('s3cret');
-    expect(envVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
+    expect(configVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
   });
 });

@@ -1,8 +1,8 @@
-/** The README's generated tables must match the schemas they document. */
+/** The README's generated tables must match the schemas they document, and its test command be what CI runs. */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { columnsMarkdown } from '../../core/columns';
-import { envMarkdown } from '../../core/config';
+import { envMarkdown } from '../../app/config';
 import { FlowSchema } from '../../core/flow';
 
 const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
@@ -16,5 +16,10 @@ describe('README', () => {
   });
   it('starts with the two commands', () => {
     expect(readme).toMatch(/```sh\nnpm ci && npm start .*\nnpm ci && npm test .*\n```/);
+  });
+  it('gives the test command CI runs: .ci/run runs it verbatim', () => {
+    const command = /^([^#\n]*\bnpm test)\s*#/m.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    expect(readFileSync(path.resolve(__dirname, '../../.ci/run'), 'utf8').split('\n')).toContain(command);
   });
 });

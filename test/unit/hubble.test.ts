@@ -1,5 +1,6 @@
 import { FlowSchema, type Flow } from '../../core/flow';
 import { SyntheticCluster } from '../../ingest/synthetic';
+import { loadExampleInventory } from '../../inventory/example';
 import { normalizeHubble } from '../../ingest/hubble/normalize';
 import { rfc3339Millis } from '../../ingest/hubble/schema';
 import { TCP_SYN, POLICY_DENIED, DNS_REQUEST, DNS_RESPONSE, HTTP_REQUEST, HTTP_RESPONSE, TCP_REPLY, IPV6, ICMP, NON_IP } from '../hubble-fixtures';
@@ -68,7 +69,7 @@ describe('normalizeHubble', () => {
       verdict: 'DROPPED', drop_reason: 'POLICY_DENIED',
     }));
     // the same shape the synthetic source's policy-denied incident has, so detectors see one thing
-    const incident = new SyntheticCluster({ seed: 1 }).incident('policy-denied');
+    const incident = new SyntheticCluster(loadExampleInventory(), { seed: 1 }).incident('policy-denied');
     for (const k of ['source_kind', 'observation_point', 'src_addr', 'dst_addr', 'dst_port', 'bytes', 'packets', 'src_namespace', 'dst_namespace', 'dst_pod', 'verdict', 'drop_reason'] as const) {
       expect([k, flow[k]]).toEqual([k, incident[k]]);
     }

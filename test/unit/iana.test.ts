@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ianaElements } from '../../scripts/gen-iana-ies';
+import { IE } from '../../ingest/ipfix/encoder';
 import { ianaElement } from '../../ingest/ipfix/template';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CSV = path.resolve(ROOT, '../shared/iana/ipfix-information-elements.csv');
+const CSV = path.join(ROOT, 'ingest/ipfix/iana/ipfix-information-elements.csv');
 
 describe('IANA information elements', () => {
   it('ingest/ipfix/iana-ies.json is what the registry CSV generates', () => {
@@ -22,5 +23,9 @@ describe('IANA information elements', () => {
     // NetFlow v9 sampling types the registry now reserves.
     expect(ianaElement(34)).toEqual({ name: 'samplingInterval', type: 'unsigned32' });
     expect(ianaElement(9999)).toBeUndefined();
+  });
+
+  it('gives the encoder\'s element ids their registry names', () => {
+    for (const [name, id] of Object.entries(IE)) expect([id, ianaElement(id)?.name]).toEqual([id, name]);
   });
 });

@@ -9,6 +9,8 @@ const NOW = 1_764_000_100_000;
 const ctx = (over: Partial<DecodeContext> = {}): DecodeContext => ({
   exporter: '192.0.2.10', now: NOW, states: new ExporterStates(), transport: 'udp', ...over,
 });
+/** A data record laid out as `fields`, each field's bytes from `values` by element id, zeros when absent. */
+const record = (fields: FieldSpec[], values: Record<number, Buffer>) => Buffer.concat(fields.map(([id, len]) => values[id] ?? Buffer.alloc(len)));
 
 /** What DPUs export: 5-tuple, counters, ms times, flags, interfaces, VLAN, VNI. */
 const DPU: FieldSpec[] = [
@@ -226,6 +228,71 @@ describe('IPFIX decoder', () => {
     expect(decodeIpfix(ipfixMessage({}, set(257, dpuRecord('10.101.0.3', 1))), { ...c, now: NOW + 4 }).flows).toEqual([]);
     expect(decodeIpfix(ipfixMessage({}), ctx({ states, exporter: '192.0.2.99' })).errors.map((e) => e.reason)).toEqual(['exporter-limit']);
   });
+
+  describe('alternative fields of one column (both address families in one template)', () => {
+    // IANA ipNextHopIPv4Address and ipNextHopIPv6Address.
+    const NEXT_HOP_V4 = 15;
+    const NEXT_HOP_V6 = 62;
+    const V4_FIRST: FieldSpec[] = [
+      [IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4], [IE.sourceIPv6Address, 16], [IE.destinationIPv6Address, 16],
+      [IE.sourceTransportPort, 2], [IE.destinationTransportPort, 2], [IE.protocolIdentifier, 1], [IE.octetDeltaCount, 8], [IE.packetDeltaCount, 4],
+    ];
+    const V6_FIRST: FieldSpec[] = [...V4_FIRST.slice(2, 4), ...V4_FIRST.slice(0, 2), ...V4_FIRST.slice(4)];
+    const common = { [IE.sourceTransportPort]: u16(40000), [IE.destinationTransportPort]: u16(443), [IE.protocolIdentifier]: u8(6), [IE.octetDeltaCount]: u64(1500), [IE.packetDeltaCount]: u32(3) };
+    const v4Flow = { ...common, [IE.sourceIPv4Address]: ipv4('10.1.0.5'), [IE.destinationIPv4Address]: ipv4('10.2.0.9') };
+    const v6Flow = { ...common, [IE.sourceIPv6Address]: ipv6('2001:db8::5'), [IE.destinationIPv6Address]: ipv6('fd00::9') };
+
+    it.each([['IPv4 fields first', V4_FIRST], ['IPv6 fields first', V6_FIRST]])('decodes IPv4 and IPv6 flows with their own addresses (%s)', (_name, fields) => {
+      const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)), set(256, record(fields, v4Flow), record(fields, v6Flow))), ctx());
+      expect(out.errors).toEqual([]);
+      expect(out.flows.map((f) => [f.src_addr, f.dst_addr, f.src_port, f.dst_port, f.protocol, f.bytes, f.packets])).toEqual([
+        ['10.1.0.5', '10.2.0.9', 40000, 443, 6, 1500, 3],
+        ['2001:db8::5', 'fd00::9', 40000, 443, 6, 1500, 3],
+      ]);
+      for (const f of out.flows) expect(FlowSchema.parse(f)).toEqual(f);
+    });
+
+    it('keeps the first alternative when every alternative is zero', () => {
+      const decoded = [V4_FIRST, V6_FIRST].map((fields) =>
+        decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)), set(256, record(fields, common))), ctx()).flows.map((f) => [f.src_addr, f.dst_addr]));
+      expect(decoded).toEqual([[['0.0.0.0', '0.0.0.0']], [['::', '::']]]);
+    });
+
+    it('decodes a lone IPv4 address of 0.0.0.0 as 0.0.0.0', () => {
+      const fields: FieldSpec[] = [[IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4]];
+      const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)), set(256, Buffer.concat([ipv4('0.0.0.0'), ipv4('10.2.0.9')]))), ctx());
+      expect(out.flows.map((f) => [f.src_addr, f.dst_addr])).toEqual([['0.0.0.0', '10.2.0.9']]);
+    });
+
+    it('takes the VLAN from whichever of vlanId and dot1qVlanId is set', () => {
+      const fields: FieldSpec[] = [[IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4], [IE.vlanId, 2], [IE.dot1qVlanId, 2]];
+      const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)),
+        set(256, record(fields, { ...v4Flow, [IE.dot1qVlanId]: u16(100) }), record(fields, { ...v4Flow, [IE.vlanId]: u16(200) }))), ctx());
+      expect(out.flows.map((f) => f.vlan)).toEqual([100, 200]);
+    });
+
+    it.each([
+      ['IPv4 next hop first', [[NEXT_HOP_V4, 4], [NEXT_HOP_V6, 16]]],
+      ['IPv6 next hop first', [[NEXT_HOP_V6, 16], [NEXT_HOP_V4, 4]]],
+    ] as [string, FieldSpec[]][])('decodes the next hop of either family, and none when both are zero (%s)', (_name, nextHops) => {
+      const fields: FieldSpec[] = [[IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4], ...nextHops];
+      const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)), set(256,
+        record(fields, { ...v4Flow, [NEXT_HOP_V4]: ipv4('10.255.0.1') }),
+        record(fields, { ...v4Flow, [NEXT_HOP_V6]: ipv6('fe80::1') }),
+        record(fields, v4Flow))), ctx());
+      expect(out.errors).toEqual([]);
+      expect(out.flows.map((f) => f.next_hop)).toEqual(['10.255.0.1', 'fe80::1', undefined]);
+      expect(out.flows[2]).not.toHaveProperty('next_hop');
+      for (const f of out.flows) expect(FlowSchema.parse(f)).toEqual(f);
+    });
+
+    it('decodes a lone next hop, none when it is the unspecified address', () => {
+      const fields: FieldSpec[] = [[IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4], [NEXT_HOP_V4, 4]];
+      const out = decodeIpfix(ipfixMessage({}, set(2, templateRecord(256, fields)), set(256,
+        record(fields, { ...v4Flow, [NEXT_HOP_V4]: ipv4('10.255.0.1') }), record(fields, v4Flow))), ctx());
+      expect(out.flows.map((f) => f.next_hop)).toEqual(['10.255.0.1', undefined]);
+    });
+  });
 });
 
 describe('NetFlow v9 decoder', () => {
@@ -248,6 +315,19 @@ describe('NetFlow v9 decoder', () => {
       src_addr: '10.1.0.5', dst_addr: '10.20.0.10', src_port: 40000, dst_port: 2049, protocol: 6,
       bytes: 123456, packets: 99, tcp_flags: 0x1b, sampling_rate: 100, direction: 'egress',
     }]);
+  });
+
+  it('decodes a template carrying both address families with each flow\'s own addresses', () => {
+    const fields: FieldSpec[] = [
+      [IE.sourceIPv6Address, 16], [IE.destinationIPv6Address, 16], [IE.sourceIPv4Address, 4], [IE.destinationIPv4Address, 4],
+      [IE.protocolIdentifier, 1], [IE.octetDeltaCount, 4], [IE.packetDeltaCount, 4],
+    ];
+    const counters = { [IE.protocolIdentifier]: u8(17), [IE.octetDeltaCount]: u32(900), [IE.packetDeltaCount]: u32(2) };
+    const out = decodeNetflow9(v9Packet({}, set(0, templateRecord(256, fields, true)), set(256,
+      record(fields, { ...counters, [IE.sourceIPv4Address]: ipv4('10.1.0.5'), [IE.destinationIPv4Address]: ipv4('10.20.0.10') }),
+      record(fields, { ...counters, [IE.sourceIPv6Address]: ipv6('2001:db8::5'), [IE.destinationIPv6Address]: ipv6('fd00::9') }))), ctx());
+    expect(out.errors).toEqual([]);
+    expect(out.flows.map((f) => [f.src_addr, f.dst_addr, f.bytes])).toEqual([['10.1.0.5', '10.20.0.10', 900], ['2001:db8::5', 'fd00::9', 900]]);
   });
 
   it('counts lost export packets and rejects v9 templates without fields', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type CapturedPacket, emptyUdpStats, readCapture, udpPayloads } from '../../ingest/pcap';
-import { PcapWriter, syntheticTraffic, TCP_FLAGS, type UdpPacketSpec } from '../../ingest/pcap-writer';
+import { PcapWriter, syntheticTraffic, TCP_FLAGS, type UdpPacketSpec } from '../pcap-writer';
 
 const T0 = 1736164800; // 2025-01-06T12:00:00Z
 const MS0 = T0 * 1000;

@@ -5,7 +5,7 @@
  * TCP, UDP) and zero-filled payloads.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { mulberry32 } from './synthetic';
+import { mulberry32 } from '../ingest/synthetic';
 
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 

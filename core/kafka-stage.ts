@@ -1,0 +1,29 @@
+/**
+ * The Kafka stage every process starts first (after the bundled broker, when there is one): it creates the
+ * topics that are missing and connects the dead-letter producer the other stages share.
+ */
+import type { Producer } from 'kafkajs';
+import { DeadLetter } from './dead-letter';
+import { ensureTopics, KafkaContext } from './kafka';
+import type { Logger } from './log';
+import type { Stage } from './stage';
+
+export class KafkaStage implements Stage {
+  readonly name = 'kafka';
+  readonly deadLetter: DeadLetter;
+  private readonly producer: Producer;
+
+  constructor(private readonly kafka: KafkaContext, private readonly log: Logger) {
+    this.producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.deadLetter = new DeadLetter(this.producer, kafka.topics.deadLetter, log);
+  }
+
+  async start(): Promise<void> {
+    await ensureTopics(this.kafka, this.log);
+    await this.producer.connect();
+  }
+
+  stop(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
