@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { expandHostlist } from '../inventory/hostlist';
+import { UserError } from '../core/error-text';
 import { Allocation, PATTERNS } from '../core/records';
 
 /** Milliseconds since the epoch, or an RFC 3339 / ISO 8601 time. */
@@ -51,6 +52,9 @@ export interface SkippedEntry {
   id: string;
   reason: string;
 }
+
+/** A scheduler document that is not what its parser reads (not a jobs list, not pods): nothing in it is used. */
+export class AllocationDocumentError extends UserError {}
 
 /** What an allocation import parser returns. */
 export interface AllocationImport {

@@ -27,7 +27,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PATTERNS } from '../core/records';
 import { describeValue, zodDetail } from '../core/error-text';
-import type { AllocationEventInput, AllocationImport, SkippedEntry } from './event';
+import { AllocationDocumentError, type AllocationEventInput, type AllocationImport, type SkippedEntry } from './event';
 import type { Pattern } from './slurm';
 
 /** Job labels in the order they are tried, each with the job kind that sets it. */
@@ -210,14 +210,14 @@ export function parseKubernetesPods(doc: unknown, now: number, options: Kubernet
 /** The pods of a List, a PodList or a single Pod; throws for anything else. */
 function podItems(doc: unknown): unknown[] {
   const expected = 'expected a Pod, a PodList or a List of pods (kubectl get pods -o json)';
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`kubernetes: ${expected}, got ${describeValue(doc)}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new AllocationDocumentError(`kubernetes: ${expected}, got ${describeValue(doc)}`);
   const { kind, items } = doc as Record<string, unknown>;
   if (kind === 'Pod') return [doc];
   if (kind === 'List' || kind === 'PodList' || (kind === undefined && 'items' in doc)) {
-    if (!Array.isArray(items)) throw new Error(`kubernetes: expected "items" of the ${String(kind ?? 'list')} to be an array, got ${describeValue(items)}`);
+    if (!Array.isArray(items)) throw new AllocationDocumentError(`kubernetes: expected "items" of the ${String(kind ?? 'list')} to be an array, got ${describeValue(items)}`);
     return items;
   }
-  throw new Error(`kubernetes: ${expected}, got ${kind === undefined ? describeValue(doc) : `kind ${JSON.stringify(kind)}`}`);
+  throw new AllocationDocumentError(`kubernetes: ${expected}, got ${kind === undefined ? describeValue(doc) : `kind ${JSON.stringify(kind)}`}`);
 }
 
 /** `namespace/name` of an item that may not validate, for skip reports. */

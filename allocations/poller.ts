@@ -20,12 +20,23 @@ export const commandSource = (command: string, timeoutMs = 60_000): DocumentSour
   return JSON.parse(stdout) as unknown;
 };
 
-/** An HTTP GET returning JSON (slurmrestd), with its auth headers. */
-export const httpSource = (url: string, headers: Record<string, string>, timeoutMs = 60_000): DocumentSource => async () => {
-  const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return (await res.json()) as unknown;
-};
+/**
+ * An HTTP GET returning JSON (slurmrestd), with its auth headers. A user:password@ in the URL becomes HTTP basic
+ * authentication (fetch refuses URLs with credentials, and would put them in its error message).
+ */
+export function httpSource(url: string, headers: Record<string, string>, timeoutMs = 60_000): DocumentSource {
+  const target = new URL(url);
+  const auth: Record<string, string> = target.username
+    ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` }
+    : {};
+  target.username = '';
+  target.password = '';
+  return async () => {
+    const res = await fetch(target, { headers: { accept: 'application/json', ...auth, ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) throw new Error(`${target.href}: HTTP ${res.status}`);
+    return (await res.json()) as unknown;
+  };
+}
 
 export class AllocationPoller {
   private readonly last = new Map<string, string>();

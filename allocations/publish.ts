@@ -5,10 +5,10 @@
  */
 import { Partitioners, Producer } from 'kafkajs';
 import type { KafkaContext } from '../core/kafka';
-import { zodDetail } from '../core/error-text';
+import { UserError, zodDetail } from '../core/error-text';
 import { AllocationEvent, AllocationEventInput, AllocationEventSchema, allocationRows } from './event';
 
-export class AllocationEventError extends Error {}
+export class AllocationEventError extends UserError {}
 
 export function validateEvents(inputs: AllocationEventInput[]): AllocationEvent[] {
   return inputs.map((input, i) => {

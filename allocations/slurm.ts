@@ -37,7 +37,7 @@
 import { z } from 'zod';
 import { PATTERNS } from '../core/records';
 import { describeValue, zodDetail } from '../core/error-text';
-import type { AllocationEventInput, AllocationImport, SkippedEntry } from './event';
+import { AllocationDocumentError, type AllocationEventInput, type AllocationImport, type SkippedEntry } from './event';
 
 export type Pattern = (typeof PATTERNS)[number];
 
@@ -144,16 +144,16 @@ const PATTERN_TOKEN = /(?:^|[\s,;])eastwatch\.pattern=([A-Za-z-]+)(?=$|[\s,;])/;
  */
 export function parseSlurmJobs(doc: unknown, now: number): AllocationImport {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new Error(`slurm: expected a JSON object with a "jobs" array (squeue/scontrol/sacct --json or slurmrestd), got ${describeValue(doc)}`);
+    throw new AllocationDocumentError(`slurm: expected a JSON object with a "jobs" array (squeue/scontrol/sacct --json or slurmrestd), got ${describeValue(doc)}`);
   }
   const parsed = DocumentSchema.safeParse(doc);
   if (!parsed.success) {
     const jobs = (doc as Record<string, unknown>).jobs;
-    throw new Error(`slurm: expected "jobs" to be an array (squeue/scontrol/sacct --json or slurmrestd), got ${describeValue(jobs)}`);
+    throw new AllocationDocumentError(`slurm: expected "jobs" to be an array (squeue/scontrol/sacct --json or slurmrestd), got ${describeValue(jobs)}`);
   }
   const errors = parsed.data.errors ?? [];
   if (errors.length > 0) {
-    throw new Error(`slurm: the document reports ${errors.length} error(s): ${errors.slice(0, 3).map(slurmError).join('; ')}`);
+    throw new AllocationDocumentError(`slurm: the document reports ${errors.length} error(s): ${errors.slice(0, 3).map(slurmError).join('; ')}`);
   }
 
   const events: AllocationEventInput[] = [];

@@ -74,7 +74,9 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
     app.listeners = (await runner.start(new FlowListeners(cfg.collectors, { sinks: producers, deadLetter, log: collectorLog }))).listeners;
     const lines = { proxyAddress: cfg.logs.proxyAddress, flow: producers.flow, deadLetter, log: collectorLog };
     if (LogFollowers.configured(cfg.logs)) {
-      await runner.start(new LogFollowers(cfg.logs, { ...lines, positions: new PositionStore(path.join(cfg.home, 'state')), durable: () => producers.durable() }));
+      await runner.start(new LogFollowers(cfg.logs, {
+        ...lines, positions: new PositionStore(path.join(cfg.home, 'state')), durable: () => producers.durable(), room: producers,
+      }));
     }
     const { relay } = cfg.hubble;
     if (relay) await runner.start(new HubbleRelay({ ...cfg.hubble, relay }, lineHandler('hubble', `relay/${relay}`, lines), collectorLog));

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { coreConfigShape, envMarkdownOf, envVars, EnvVar, loadConfigWith, redactedWith, section } from '../core/config';
+import { coreConfigShape, envMarkdownOf, envVars, EnvVar, loadConfigWith, redactedWith, section, unknownVariables } from '../core/config';
 import { AllocationSourcesConfigSchema } from '../allocations/config';
 import { HttpConfigSchema } from '../api/config';
 import { CollectorConfigSchema, HubbleConfigSchema, LogsConfigSchema } from '../ingest/config';
@@ -39,3 +39,10 @@ export const configVars = (): EnvVar[] => envVars(ConfigSchema);
 
 /** Markdown table of the environment variables, for the README. */
 export const envMarkdown = (): string => envMarkdownOf(ConfigSchema);
+
+/** EASTWATCH_ variables that are not config leaves: the config file, the crash tests' failpoint, the test script's switch. */
+const OTHER_VARIABLES = ['EASTWATCH_CONFIG', 'EASTWATCH_FAILPOINT', 'EASTWATCH_NO_INSTALL'];
+
+/** A warning for every EASTWATCH_ variable eastwatch does not know, with the closest known name. */
+export const configWarnings = (env: NodeJS.ProcessEnv): string[] => unknownVariables(ConfigSchema, env, OTHER_VARIABLES)
+  .map((u) => `${u.variable} is not an eastwatch variable and is ignored${u.closest ? `; did you mean ${u.closest}?` : ''}`);

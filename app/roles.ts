@@ -6,11 +6,13 @@
  * - detectors: the detectors (issue 12 fills this role)
  * - http: /healthz, /metrics and the API
  */
+import { UserError } from '../core/error-text';
+
 export const ROLES = ['collectors', 'allocations', 'writer', 'detectors', 'http'] as const;
 
 export type Role = (typeof ROLES)[number];
 
-export class RoleError extends Error {}
+export class RoleError extends UserError {}
 
 export function parseRoles(list: string): Role[] {
   const roles = list.split(',').map((s) => s.trim()).filter(Boolean);

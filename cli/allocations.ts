@@ -10,18 +10,24 @@ import { openStore } from '../core/clickhouse';
 import { ensureTopics, kafkaContext } from '../core/kafka';
 import { createLogger } from '../core/log';
 import { PATTERNS } from '../core/records';
-import type { AllocationEventInput } from '../allocations/event';
+import { AllocationDocumentError, type AllocationEventInput } from '../allocations/event';
 import { parseKubernetesPods } from '../allocations/kubernetes';
-import { AllocationEventError, AllocationPublisher } from '../allocations/publish';
+import { AllocationEventError, AllocationPublisher, validateEvents } from '../allocations/publish';
 import { parseSlurmJobs } from '../allocations/slurm';
 
-const readDoc = (file: string): string => readFileSync(file === '-' ? 0 : file, 'utf8');
+function readDoc(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw new AllocationDocumentError(`${file}: ${(e as Error).message}`);
+  }
+}
 
 function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new AllocationEventError(`${file}: not JSON: ${(e as Error).message}`);
+    throw new AllocationDocumentError(`${file}: not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`);
   }
 }
 
@@ -31,7 +37,9 @@ const time = (v: string): string | number => {
   return v;
 };
 
-async function publish(cfg: Config, events: AllocationEventInput[]): Promise<number> {
+/** Validates every event, then publishes them: a bad document never reaches Kafka, nor waits for it. */
+async function publish(cfg: Config, inputs: AllocationEventInput[]): Promise<number> {
+  const events = validateEvents(inputs);
   const log = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
   const kafka = kafkaContext(cfg.kafka, log);
   await ensureTopics(kafka, log);
@@ -77,7 +85,12 @@ export function registerAllocations(program: Command, config: () => Config): voi
         events = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJson(l, `${file}:${i + 1}`) as AllocationEventInput);
       } else if (o.format === 'slurm' || o.format === 'kubernetes') {
         const parse = o.format === 'slurm' ? parseSlurmJobs : parseKubernetesPods;
-        ({ events, skipped } = parse(parseJson(text, file), Date.now()));
+        const doc = parse(parseJson(text, file), Date.now());
+        const malformed = doc.skipped.filter((x) => x.reason.startsWith('malformed'));
+        if (doc.events.length === 0 && malformed.length > 0) {
+          throw new AllocationDocumentError(`${file}: no ${o.format} allocation could be read: ${malformed.slice(0, 3).map((x) => `${x.id}: ${x.reason}`).join('; ')}`);
+        }
+        ({ events, skipped } = doc);
       } else {
         throw new AllocationEventError(`unknown format ${o.format}: slurm, kubernetes or events`);
       }

@@ -3,10 +3,12 @@
  * validates first and then replaces the configured file atomically (write beside it, rename over it), so
  * running eastwatch processes reload a complete file or keep the old one.
  */
-import { renameSync, writeFileSync, readFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Command } from 'commander';
 import type { Config } from '../app/config';
-import { loadInventory, parseInventory } from '../inventory/holder';
+import { UserError } from '../core/error-text';
+import { loadInventory, parseInventory, readInventoryText } from '../inventory/holder';
 import { InventoryError } from '../inventory/inventory';
 
 function inventorySummary(path: string): Record<string, unknown> {
@@ -39,6 +41,8 @@ export function registerInventory(program: Command, config: () => Config): void 
     .argument('<address...>')
     .option('--file <file>', 'inventory YAML (default EASTWATCH_INVENTORY)')
     .action((addresses: string[], opts: { file?: string }) => {
+      const bad = addresses.filter((a) => isIP(a) === 0);
+      if (bad.length > 0) throw new UserError(`not an IP address: ${bad.join(', ')}`);
       const inv = loadInventory(fileOf(opts.file));
       for (const a of addresses) console.log(JSON.stringify({ address: a, zone: inv.zoneOf(a), ...inv.endpointOf(a), proxy: inv.isProxy(a) }));
     });
@@ -48,7 +52,7 @@ export function registerInventory(program: Command, config: () => Config): void 
     .argument('<file>', 'new inventory YAML')
     .action((file: string) => {
       const target = fileOf();
-      const text = readFileSync(file, 'utf8');
+      const text = readInventoryText(file);
       parseInventory(text); // throws, naming every problem, before anything is replaced
       const tmp = `${target}.${process.pid}.tmp`;
       writeFileSync(tmp, text);

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /** The eastwatch command line: one binary, a subcommand per role or operator task. */
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError } from '../core/config';
+import { UserError } from '../core/error-text';
+import { redactUrl } from '../core/redact';
 import { columnsMarkdown } from '../core/columns';
 import { FlowSchema } from '../core/flow';
 import { createLogger } from '../core/log';
 import { openStore } from '../core/clickhouse';
 import { migrate } from '../core/migrations';
 import { startApp } from '../app/app';
-import { envMarkdown, loadConfig, redacted } from '../app/config';
+import { configWarnings, envMarkdown, loadConfig, redacted } from '../app/config';
 import { parseRoles, ROLES, Role, RoleError } from '../app/roles';
 import { decodeCapture } from './decode';
 import { runDemo } from './demo';
@@ -17,8 +18,6 @@ import { LOG_FORMATS, LogFormat } from '../ingest/logs/collector';
 import { produceSynthetic } from './produce';
 import { registerAllocations } from './allocations';
 import { registerInventory } from './inventory';
-import { InventoryError } from '../inventory/inventory';
-import { AllocationEventError } from '../allocations/publish';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -35,13 +34,21 @@ const roleList = (v: string): Role[] => {
   }
 };
 
+/** The configuration; an EASTWATCH_ variable eastwatch does not know (a typo) is warned about, not ignored in silence. */
 function config(opts: { config?: string }) {
-  return loadConfig(process.env, opts.config ?? process.env.EASTWATCH_CONFIG);
+  const cfg = loadConfig(process.env, opts.config ?? process.env.EASTWATCH_CONFIG);
+  const warnings = configWarnings(process.env);
+  if (warnings.length > 0) {
+    const log = createLogger(cfg.logLevel);
+    for (const w of warnings) log.warn(w);
+  }
+  return cfg;
 }
 
 const program = new Command('eastwatch')
   .description('Watch the east-west traffic of an AI cluster: flows in, Kafka, ClickHouse, detectors, alerts.')
   .option('-c, --config <file>', 'YAML config file (also EASTWATCH_CONFIG); env vars override it')
+  .option('--debug', 'on an error, print its stack trace too')
   .showHelpAfterError();
 
 program.command('start')
@@ -159,9 +166,11 @@ program.command('schema')
   .description('print the flows table columns, derived from the Flow schema, as a markdown table')
   .action(() => console.log(columnsMarkdown(FlowSchema)));
 
+// One line for the operator (exit 2 for a bad setting or input, 1 for anything else); the stack with --debug.
 program.parseAsync(process.argv).catch((e: unknown) => {
-  const usage = e instanceof ConfigError || e instanceof InventoryError || e instanceof AllocationEventError || e instanceof RoleError;
-  if (usage) console.error(`eastwatch: ${(e as Error).message}`);
-  else console.error('eastwatch:', e);
+  const usage = e instanceof UserError;
+  const err = e instanceof Error ? e : new Error(String(e));
+  console.error(`eastwatch: ${usage ? '' : `${err.name}: `}${redactUrl(err.message)}`);
+  if (program.opts<{ debug?: boolean }>().debug) console.error(redactUrl(err.stack ?? ''));
   process.exit(usage ? 2 : 1);
 });

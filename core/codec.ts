@@ -32,9 +32,10 @@ export class WireCodec<T> {
     const current = arrayOf(schemas[this.version]);
     this.current = current;
     this.readers = new Map(Object.entries(schemas).map(([v, s]) => {
-      if (Number(v) === this.version) return [Number(v), (buf: Buffer) => current.fromBuffer(buf) as unknown[]];
+      const guard = claimGuard({ type: 'array', items: s }, `${name} array`);
+      if (Number(v) === this.version) return [Number(v), (buf: Buffer) => (guard(buf), current.fromBuffer(buf) as unknown[])];
       const resolver = current.createResolver(arrayOf(s));
-      return [Number(v), (buf: Buffer) => current.fromBuffer(buf, resolver) as unknown[]];
+      return [Number(v), (buf: Buffer) => (guard(buf), current.fromBuffer(buf, resolver) as unknown[])];
     }));
     // Optional fields come back from Avro as null; the record types have them undefined. Every decoded record
     // gets every key in schema order, so all share one hidden class: property access, validation and
@@ -73,5 +74,85 @@ export class WireCodec<T> {
       throw new WireError(`undecodable Avro body: ${(e as Error).message}`);
     }
     return raw.map((r) => this.toRecord(r as Record<string, unknown>));
+  }
+}
+
+/**
+ * A check of an Avro body against `schema` (the writer's), run before avsc decodes it. avsc allocates the items
+ * an array or map block claims before it notices that the buffer is short: a 21-byte message claiming 2^31 flows
+ * filled a 4 GB heap, again on every redelivery. The guard walks the body as avsc reads it (the same bytes per
+ * value; reads past the end give 0, as in avsc's Tap) and throws when a block claims more items than the bytes
+ * left hold at the items' smallest encoding (52 bytes for a Flow: one per field), so a message never makes
+ * more records than a valid message of its size. It is compiled into one function per schema, like toRecord,
+ * with the common one-byte lengths and union indexes inline: 10 ms per 100k flows, against 125 ms for avsc.
+ */
+function claimGuard(schema: unknown, path: string): (buf: Buffer) => void {
+  const string = 'if ((b = buf[pos]) < 0x80 && !(b & 1)) pos += 1 + (b >> 1); else string();';
+  let depth = 0;
+  const code = (type: unknown, path: string): string => {
+    if (Array.isArray(type)) {
+      const cases = type.map((t, i) => `case ${i}: ${code(t, path)} break;`).join(' ');
+      return `switch (u = (b = buf[pos]) < 0x80 ? (pos++, (b >> 1) ^ -(b & 1)) : long()) { ${cases} default: throw new Error('invalid union index: ' + u); }`;
+    }
+    const t = (typeof type === 'string' ? { type } : type) as { type: string; name?: string; items?: unknown; values?: unknown; fields?: { name: string; type: unknown }[] };
+    switch (t.type) {
+      case 'null': return '';
+      case 'boolean': return 'pos++;';
+      case 'int': case 'long': return 'while (buf[pos++] & 0x80);';
+      case 'double': return 'pos += 8;';
+      case 'string': return string;
+      case 'record': return t.fields!.map((f) => code(f.type, `${t.name}.${f.name}`)).join('\n');
+      case 'array': case 'map': {
+        const item = t.type === 'array' ? code(t.items, path) : `${string} ${code(t.values, path)}`;
+        const min = t.type === 'array' ? minSize(t.items) : 1 + minSize(t.values);
+        if (min === 0) throw new Error(`${path}: items of 0 bytes, no bound on what a block may claim`);
+        const n = `n${depth++}`;
+        return `for (let ${n}; (${n} = block(${JSON.stringify(path)}, ${min}));) while (${n}--) { ${item} }`;
+      }
+      default: throw new Error(`${path}: no claim guard for Avro type ${JSON.stringify(type)}`);
+    }
+  };
+  return new Function(`
+    let buf, pos, u, b;
+    function long() { // avsc's Tap.readLong
+      let n = 0, k = 0, b, h;
+      do { b = buf[pos++]; h = b & 0x80; n |= (b & 0x7f) << k; k += 7; } while (h && k < 28);
+      if (!h) return (n >> 1) ^ -(n & 1);
+      let f = n, fk = 268435456;
+      do { b = buf[pos++]; f += (b & 0x7f) * fk; fk *= 128; } while (b & 0x80);
+      return (f % 2 ? -(f + 1) : f) / 2;
+    }
+    function string() {
+      const n = long();
+      if (n < 0) throw new Error('negative string length ' + n); // would walk backwards
+      pos += n;
+    }
+    function block(path, min) { // a negative count is followed by the block's size in bytes
+      let n = long();
+      if (n < 0) { n = -n; while (buf[pos++] & 0x80); }
+      const left = buf.length - pos;
+      if (n * min > left) throw new Error(path + ' claims ' + n + ' items in ' + Math.max(left, 0) + ' bytes');
+      return n;
+    }
+    return (input) => {
+      buf = input;
+      pos = 0;
+      try {
+        ${code(schema, path)}
+      } finally {
+        buf = undefined;
+      }
+    };`)() as (buf: Buffer) => void;
+}
+
+/** The fewest bytes a value of an Avro type takes (a union: its index plus its smallest branch). */
+function minSize(type: unknown): number {
+  if (Array.isArray(type)) return 1 + Math.min(...type.map(minSize));
+  const t = (typeof type === 'string' ? { type } : type) as { type: string; fields?: { type: unknown }[] };
+  switch (t.type) {
+    case 'null': return 0;
+    case 'double': return 8;
+    case 'record': return t.fields!.reduce((sum, f) => sum + minSize(f.type), 0);
+    default: return 1; // boolean, a varint, a string's length, an empty array's or map's end
   }
 }

@@ -6,9 +6,12 @@
  *
  * Core owns the sections of what core provides: the working directory, logging, Kafka and ClickHouse.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { UserError } from './error-text';
+import { redactUrls } from './redact';
 
 interface LeafMeta {
   env: string;
@@ -29,6 +32,21 @@ export const port0 = () => z.number().int().min(0).max(65535);
 export const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 export const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
 
+/** A file eastwatch reads (a CA, a key, a token): one that is not there or not readable is a config error. */
+export const readableFile = () => z.string().min(1).superRefine((file, ctx) => {
+  try {
+    accessSync(file, constants.R_OK);
+    if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+  }
+});
+
+/** A refinement naming `key` when it is set but `why` says it would be ignored or would silently weaken security. */
+export function requires<T extends Record<string, unknown>>(ctx: z.RefinementCtx, cfg: T, key: keyof T & string, ok: boolean, why: string): void {
+  if (cfg[key] !== undefined && cfg[key] !== '' && cfg[key] !== false && !ok) ctx.addIssue({ code: 'custom', path: [key], message: why });
+}
+
 export const KafkaConfigSchema = z.strictObject({
   brokers: leaf(
     z.array(hostPort()).default([]),
@@ -38,9 +56,9 @@ export const KafkaConfigSchema = z.strictObject({
   managedPort: leaf(port().default(9092), 'EASTWATCH_KAFKA_PORT', 'Port of the bundled broker on 127.0.0.1 when KAFKA_BROKERS is empty'),
   clientId: leaf(z.string().min(1).default('eastwatch'), 'EASTWATCH_KAFKA_CLIENT_ID', 'Kafka client id'),
   ssl: leaf(z.boolean().default(false), 'KAFKA_SSL', 'Connect to Kafka over TLS'),
-  sslCaFile: leaf(z.string().optional(), 'KAFKA_SSL_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates'),
-  sslCertFile: leaf(z.string().optional(), 'KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS'),
-  sslKeyFile: leaf(z.string().optional(), 'KAFKA_SSL_KEY_FILE', 'PEM client key for mutual TLS'),
+  sslCaFile: leaf(readableFile().optional(), 'KAFKA_SSL_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates'),
+  sslCertFile: leaf(readableFile().optional(), 'KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS'),
+  sslKeyFile: leaf(readableFile().optional(), 'KAFKA_SSL_KEY_FILE', 'PEM client key for mutual TLS'),
   saslMechanism: leaf(
     z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
     'KAFKA_SASL_MECHANISM',
@@ -54,6 +72,13 @@ export const KafkaConfigSchema = z.strictObject({
   compression: leaf(z.enum(['lz4', 'gzip', 'none']).default('lz4'), 'EASTWATCH_KAFKA_COMPRESSION', 'Producer compression codec'),
   flowsPerMessage: leaf(z.number().int().min(1).max(4096).default(256), 'EASTWATCH_FLOWS_PER_MESSAGE', 'Flows packed into one Kafka message (same partition)'),
   lingerMs: leaf(z.number().int().min(0).max(10000).default(50), 'EASTWATCH_KAFKA_LINGER_MS', 'Producer waits at most this long to fill a batch'),
+}).superRefine((k, ctx) => {
+  // Without KAFKA_SSL the client connects in plaintext and never reads these files: say so instead.
+  for (const f of ['sslCaFile', 'sslCertFile', 'sslKeyFile'] as const) requires(ctx, k, f, k.ssl, 'is set but KAFKA_SSL is not true: the connection would be plaintext');
+  requires(ctx, k, 'sslCertFile', k.sslKeyFile !== undefined, 'needs KAFKA_SSL_KEY_FILE too (mutual TLS)');
+  requires(ctx, k, 'sslKeyFile', k.sslCertFile !== undefined, 'needs KAFKA_SSL_CERT_FILE too (mutual TLS)');
+  for (const f of ['saslUsername', 'saslPassword'] as const) requires(ctx, k, f, k.saslMechanism !== undefined, 'is set but KAFKA_SASL_MECHANISM is not: no SASL authentication would happen');
+  requires(ctx, k, 'saslMechanism', k.saslUsername !== undefined && k.saslPassword !== undefined, 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
 });
 
 export const ClickHouseConfigSchema = z.strictObject({
@@ -61,9 +86,13 @@ export const ClickHouseConfigSchema = z.strictObject({
   username: leaf(z.string().default('default'), 'CLICKHOUSE_USER', 'ClickHouse user (server only)'),
   password: leaf(z.string().default(''), 'CLICKHOUSE_PASSWORD', 'ClickHouse password (server only; never logged)', true),
   database: leaf(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'not a valid database name').default('eastwatch'), 'CLICKHOUSE_DATABASE', 'Database holding eastwatch tables'),
-  caFile: leaf(z.string().optional(), 'CLICKHOUSE_CA_FILE', 'PEM CA certificate for an https:// ClickHouse URL'),
+  caFile: leaf(readableFile().optional(), 'CLICKHOUSE_CA_FILE', 'PEM CA certificate for an https:// ClickHouse URL'),
   chdbPath: leaf(z.string().optional(), 'EASTWATCH_CHDB_PATH', 'Data directory of embedded chDB (default EASTWATCH_HOME/chdb)'),
   flowsTtlDays: leaf(z.number().int().min(1).max(3650).default(30), 'EASTWATCH_FLOWS_TTL_DAYS', 'Days flows are kept'),
+}).superRefine((c, ctx) => {
+  requires(ctx, c, 'caFile', c.url?.startsWith('https://') === true, 'is only used with an https:// CLICKHOUSE_URL');
+  requires(ctx, c, 'password', c.url !== undefined, 'is set but CLICKHOUSE_URL is not: embedded chDB has no password');
+  requires(ctx, c, 'chdbPath', c.url === undefined, 'is set but CLICKHOUSE_URL points at a server: the chDB path would be ignored');
 });
 
 /** The top-level keys core owns; app/config.ts adds every module's section beside them. */
@@ -100,7 +129,7 @@ export function envVars(schema: z.ZodType, prefix = ''): EnvVar[] {
   });
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends UserError {}
 
 function fromEnv(value: string, kind: string): unknown {
   if (kind === 'number') return value.trim() === '' ? value : Number(value);
@@ -140,7 +169,13 @@ export function loadConfigWith<S extends z.ZodObject>(schema: S, env: NodeJS.Pro
     } catch (e) {
       throw new ConfigError(`config file ${file}: ${(e as Error).message}`);
     }
-    const parsed: unknown = parseYaml(text);
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (e) {
+      // yaml names the line and column (duplicate keys included); its code excerpt would make the error multi-line.
+      throw new ConfigError(`config file ${file}: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
+    }
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
       throw new ConfigError(`config file ${file}: expected a mapping at the top level`);
     }
@@ -156,7 +191,8 @@ export function loadConfigWith<S extends z.ZodObject>(schema: S, env: NodeJS.Pro
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const key = i.path.join('.');
-      const v = byKey.get(key);
+      // An array item's issue (kafka.brokers.1) belongs to the array's variable.
+      const v = byKey.get(key) ?? vars.find((x) => key.startsWith(`${x.key}.`));
       const from = v && env[v.env] !== undefined && env[v.env] !== '' ? `env ${v.env}` : file ? `file ${file}` : 'defaults';
       return `  ${key || '(top level)'} (${from}): ${i.message}`;
     });
@@ -165,9 +201,9 @@ export function loadConfigWith<S extends z.ZodObject>(schema: S, env: NodeJS.Pro
   return result.data;
 }
 
-/** A config with its secret leaves replaced, for logs and `eastwatch config`. */
+/** A config with its secret leaves and every URL's user:password@ replaced, for logs and `eastwatch config`. */
 export function redactedWith<T>(schema: z.ZodType, cfg: T): T {
-  const copy = structuredClone(cfg) as unknown as Record<string, unknown>;
+  const copy = redactUrls(structuredClone(cfg)) as unknown as Record<string, unknown>;
   for (const v of envVars(schema)) {
     if (!v.secret) continue;
     const parts = v.key.split('.');
@@ -182,4 +218,17 @@ export function redactedWith<T>(schema: z.ZodType, cfg: T): T {
 export function envMarkdownOf(schema: z.ZodType): string {
   const rows = envVars(schema).map((v) => `| \`${v.env}\` | \`${v.key}\` | ${v.doc} |`);
   return ['| variable | key in YAML | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * Environment variables that look like eastwatch's (EASTWATCH_ prefix) but are not: a typo is otherwise
+ * ignored in silence. Each with the closest known name, when one is close.
+ */
+export function unknownVariables(schema: z.ZodType, env: NodeJS.ProcessEnv, others: readonly string[] = []): { variable: string; closest?: string }[] {
+  const known = [...envVars(schema).map((v) => v.env), ...others];
+  const ours = known.filter((k) => k.startsWith('EASTWATCH_'));
+  return Object.keys(env).filter((k) => k.startsWith('EASTWATCH_') && !known.includes(k)).sort().map((variable) => {
+    const near = closest(variable, ours);
+    return distance(variable, near) <= Math.max(3, Math.floor(variable.length / 4)) ? { variable, closest: near } : { variable };
+  });
 }

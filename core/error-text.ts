@@ -14,3 +14,9 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
   return typeof v === 'undefined' ? 'nothing' : `a ${typeof v}`;
 }
+
+/**
+ * An error whose message tells the operator everything (a bad setting, an unreadable input file): the CLI
+ * prints it as one line and exits 2, without a stack trace unless --debug is given.
+ */
+export class UserError extends Error {}

@@ -88,10 +88,7 @@ export function createKafka(k: KafkaConfig, log: Logger, clientId = k.clientId):
       ...(k.sslKeyFile ? { key: readFileSync(k.sslKeyFile, 'utf8') } : {}),
     };
   }
-  if (k.saslMechanism) {
-    if (!k.saslUsername || k.saslPassword === undefined) {
-      throw new Error('kafka.saslMechanism is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing');
-    }
+  if (k.saslMechanism && k.saslUsername !== undefined && k.saslPassword !== undefined) {
     conf.sasl = { mechanism: k.saslMechanism, username: k.saslUsername, password: k.saslPassword } as SASLOptions;
   }
   return new Kafka(conf);

@@ -6,7 +6,8 @@
  *
  * Kafka outages: a send that fails is retried, with the same messages, until Kafka takes it, however long the
  * outage; meanwhile new records queue up to `maxBacklog`, and records beyond it are dropped and counted
- * (eastwatch_records_dropped_total{reason="kafka-backlog-full"}) rather than growing memory without bound.
+ * (eastwatch_records_dropped_total{reason="kafka-backlog-full"}) rather than growing memory without bound;
+ * sources that can wait (followed files) pause on hasRoom()/room() instead.
  * health() reports the outage. Each partition is sent on its own: kafkajs keeps a partition's sequence number
  * unchanged when a send fails, so re-sending exactly the failed messages lets the idempotent broker drop what
  * it had already written; a send that spans several brokers could partly succeed and then be repeated.
@@ -96,6 +97,7 @@ export class RecordProducer<T> {
   private held = 0;
   private timer: NodeJS.Timeout | undefined;
   private waiters: { targets: number[]; givenUp: number; resolve(): void; reject(e: Error): void }[] = [];
+  private roomWaiters: (() => void)[] = [];
   private givenUp = 0;
   private outage: { since: number; error: Error } | undefined;
   private stopDeadline = Infinity;
@@ -141,6 +143,21 @@ export class RecordProducer<T> {
     if (q.records.length >= this.kafka.cfg.flowsPerMessage * MESSAGES_PER_SEND) void this.pump(q);
     else this.timer ??= setTimeout(() => this.pumpAll(), this.kafka.cfg.lingerMs);
     return true;
+  }
+
+  /** Whether push() would take a record now rather than drop it. */
+  hasRoom(): boolean {
+    return this.held < this.maxBacklog;
+  }
+
+  /**
+   * Resolves once the backlog has room (at once when it has): sources that can wait, such as followed files,
+   * pause instead of pushing records that would be dropped. Another source may fill the room first: check
+   * hasRoom() again.
+   */
+  room(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /**
@@ -230,6 +247,9 @@ export class RecordProducer<T> {
   }
 
   private settle(): void {
+    if (this.roomWaiters.length > 0 && this.hasRoom()) {
+      for (const resolve of this.roomWaiters.splice(0)) resolve();
+    }
     this.waiters = this.waiters.filter((w) => {
       if (!w.targets.every((t, i) => this.queues[i]!.settled >= t)) return true;
       if (this.givenUp > w.givenUp) w.reject(new Error(`${this.givenUp - w.givenUp} records could not be delivered to ${this.topic}`));

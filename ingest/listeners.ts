@@ -11,7 +11,8 @@ import type { Logger } from '../core/log';
 import type { Stage } from '../core/stage';
 import { plainAddress } from './address';
 import { Collector, CollectorProtocol, Sinks } from './collector';
-import { DEFAULT_LIMITS, ExporterStates } from './ipfix/state';
+import { DEFAULT_LIMITS, ExporterStates, ExporterTable } from './ipfix/state';
+import { tcpSessionsClosed } from './metrics';
 
 export interface Listener {
   protocol: string;
@@ -47,36 +48,89 @@ async function udpListener(protocol: CollectorProtocol, port: number, cfg: Colle
   return { protocol, port: bound, close: () => new Promise((r) => socket.close(() => r())) };
 }
 
-/** IPFIX over TCP: messages framed by their own length field; templates live as long as the session. */
+/**
+ * Sessions one exporter address may hold at once; a new one closes its oldest. An exporter that rebooted must
+ * not be locked out by its own half-open sessions, and a flood from one address only churns that address's.
+ */
+const SESSIONS_PER_ADDRESS = 8;
+
+interface Session {
+  sock: net.Socket;
+  exporter: string;
+  key: string;
+  open: boolean;
+}
+
+/**
+ * IPFIX over TCP: messages framed by their own length field; templates live as long as the session. Sessions
+ * are bounded like the exporter table (EASTWATCH_MAX_EXPORTERS, those that never sent a valid template make way
+ * first; when all have, a newcomer is turned away), closed when silent for EASTWATCH_EXPORTER_IDLE_SEC, and
+ * connections from outside EASTWATCH_EXPORTER_CIDRS are closed unread.
+ */
 async function ipfixTcpListener(port: number, cfg: CollectorConfig, collector: Collector, log: Logger): Promise<Listener> {
-  const sessions = new Set<net.Socket>();
+  const idleMs = cfg.exporterIdleSec * 1000;
+  const byAddress = new Map<string, Session[]>();
+  // Idle sessions are closed by their socket's timeout, so entries here never expire by themselves.
+  const sessions = new ExporterTable<Session>(cfg.maxExporters, Infinity, (_key, s) => end(s, 'session-limit'));
+  const end = (s: Session, reason?: string) => {
+    if (!s.open) return;
+    s.open = false;
+    if (reason) tcpSessionsClosed.inc({ reason });
+    sessions.delete(s.key);
+    const mine = byAddress.get(s.exporter)!;
+    mine.splice(mine.indexOf(s), 1);
+    if (mine.length === 0) byAddress.delete(s.exporter);
+    collector.forget(s.key);
+    s.sock.destroy();
+  };
+  // The session's template state was evicted for a newcomer: without its templates it cannot go on.
+  collector.states.onForgotten((key) => {
+    const s = sessions.peek(key)?.value;
+    if (s) end(s, 'evicted');
+  });
+
   const server = net.createServer((sock) => {
-    sessions.add(sock);
     const exporter = plainAddress(sock.remoteAddress ?? 'unknown');
-    const session = `${exporter}:${sock.remotePort}`;
+    if (!collector.admits(exporter)) {
+      sock.destroy();
+      return;
+    }
+    // Brackets keep a session key from reading as an IPv6 address that might also export over UDP.
+    const s: Session = { sock, exporter, key: `[${exporter}]:${sock.remotePort}`, open: true };
+    const mine = byAddress.get(exporter) ?? [];
+    if (mine.length >= SESSIONS_PER_ADDRESS) end(mine[0]!, 'session-limit');
+    if (!sessions.add(s.key, s, Date.now(), false, false)) {
+      tcpSessionsClosed.inc({ reason: 'session-limit' });
+      sock.destroy();
+      return;
+    }
+    mine.push(s);
+    byAddress.set(exporter, mine);
+    sock.setTimeout(idleMs, () => end(s, 'idle'));
     let buf = Buffer.alloc(0);
     sock.on('data', (chunk) => {
+      const now = Date.now();
+      const slot = sessions.get(s.key, now);
+      if (!slot) return; // closed meanwhile
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      while (buf.length >= 4) {
+      while (buf.length >= 4 && s.open) {
         const version = buf.readUInt16BE(0);
         const length = buf.readUInt16BE(2);
         if (version !== 10 || length < 16) {
           // The stream is out of step: there is no way to find the next message boundary.
-          collector.handle('ipfix', buf.subarray(0, Math.min(buf.length, 64)), exporter, 'tcp', session);
+          collector.handle('ipfix', buf.subarray(0, Math.min(buf.length, 64)), exporter, 'tcp', s.key, now);
           log.warn({ exporter, version, length }, 'IPFIX/TCP stream out of step; closing the session');
-          sock.destroy();
+          end(s, 'out-of-step');
           return;
         }
         if (buf.length < length) break;
-        collector.handle('ipfix', buf.subarray(0, length), exporter, 'tcp', session);
+        collector.handle('ipfix', buf.subarray(0, length), exporter, 'tcp', s.key, now);
         buf = buf.subarray(length);
       }
+      if (!slot.proven && collector.states.isValidated(s.key)) sessions.prove(s.key);
     });
     sock.on('error', (e) => log.warn({ err: e, exporter }, 'IPFIX/TCP session error'));
-    sock.on('close', () => {
-      sessions.delete(sock);
-      collector.forget(session);
-    });
+    sock.on('close', () => end(s));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,7 +142,7 @@ async function ipfixTcpListener(port: number, cfg: CollectorConfig, collector: C
     protocol: 'ipfix-tcp',
     port: bound,
     close: () => new Promise((resolve) => {
-      for (const s of sessions) s.end();
+      for (const mine of byAddress.values()) for (const s of mine) s.sock.end();
       server.close(() => resolve());
     }),
   };
@@ -130,11 +184,17 @@ export class FlowListeners implements Stage {
 
   async start(): Promise<void> {
     const collector = new Collector({
-      states: new ExporterStates({ ...DEFAULT_LIMITS, templateTimeoutMs: this.cfg.templateTimeoutSec * 1000 }),
+      states: new ExporterStates({
+        ...DEFAULT_LIMITS,
+        maxExporters: this.cfg.maxExporters,
+        templateTimeoutMs: this.cfg.templateTimeoutSec * 1000,
+        exporterIdleMs: this.cfg.exporterIdleSec * 1000,
+      }),
       enterpriseNames: new Map(Object.entries(this.cfg.enterpriseNames)),
       sinks: this.deps.sinks,
       deadLetter: this.deps.deadLetter,
       log: this.deps.log,
+      exporterCidrs: this.cfg.exporterCidrs,
     });
     this.bound = await startListeners(this.cfg, collector, this.deps.log);
   }

@@ -1,6 +1,13 @@
-/** Metrics of the flow collectors, per protocol and exporter. */
+/**
+ * Metrics of the flow collectors, per protocol and exporter. Only exporters that sent a valid template or sFlow
+ * datagram, or that the allow-list names, get their own `exporter` value (at most the exporter limit of them);
+ * the rest count under "other", so forged source addresses cannot multiply the series.
+ */
 import { Counter } from 'prom-client';
 import { registry } from '../core/metrics';
+
+/** The `exporter` (or `source`) label value of every exporter without its own series. */
+export const OTHER_EXPORTERS = 'other';
 
 export const collectorPackets = new Counter({
   name: 'eastwatch_collector_packets_total',
@@ -13,5 +20,19 @@ export const collectorLost = new Counter({
   name: 'eastwatch_collector_lost_total',
   help: 'Lost on the way from the exporter, from sequence gaps: records for IPFIX, export packets for NetFlow v9 and sFlow',
   labelNames: ['protocol', 'exporter'] as const,
+  registers: [registry],
+});
+
+export const exportersForgotten = new Counter({
+  name: 'eastwatch_collector_exporters_forgotten_total',
+  help: 'Exporters (UDP addresses, IPFIX/TCP sessions) whose template state was dropped: idle, or evicted from the full exporter table',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const tcpSessionsClosed = new Counter({
+  name: 'eastwatch_collector_tcp_sessions_closed_total',
+  help: 'IPFIX/TCP sessions the collector closed: idle, session-limit (no place for them), evicted (their state was), out-of-step',
+  labelNames: ['reason'] as const,
   registers: [registry],
 });

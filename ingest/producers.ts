@@ -49,6 +49,16 @@ export class FlowProducers implements Stage, Sinks {
     return this.flows.flush();
   }
 
+  /** Whether flow() would take a flow now; false while the backlog is full and it would be dropped. */
+  hasRoom(): boolean {
+    return this.flows.hasRoom();
+  }
+
+  /** Resolves when the flows backlog may have room again: sources that can wait pause on it instead of dropping. */
+  room(): Promise<void> {
+    return this.flows.room();
+  }
+
   health(): void {
     this.flows.health();
     this.counters.health();

@@ -26,14 +26,17 @@ export function parseInventory(text: string): Inventory {
   return Inventory.build(parsed.data);
 }
 
-export function loadInventory(path: string): Inventory {
-  let text: string;
+/** The file's text; an unreadable file is an InventoryError naming it. */
+export function readInventoryText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new InventoryError([`${path}: ${(e as Error).message}`]);
   }
-  return parseInventory(text);
+}
+
+export function loadInventory(path: string): Inventory {
+  return parseInventory(readInventoryText(path));
 }
 
 export class InventoryHolder {

@@ -6,6 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import { expandHostlist } from './hostlist';
 import { PrefixTrie } from './prefix-trie';
+import { UserError } from '../core/error-text';
 import type { InventoryAddress } from '../core/records';
 import { AllowRule, Fabric, InventorySpec, PROTOCOLS, Role } from './schema';
 
@@ -17,7 +18,7 @@ export interface Endpoint {
   rail?: number;
 }
 
-export class InventoryError extends Error {
+export class InventoryError extends UserError {
   constructor(readonly problems: string[]) {
     super(`invalid inventory:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }

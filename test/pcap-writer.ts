@@ -4,6 +4,7 @@
  * pcap reader's tests. Frames are Ethernet + IPv4/IPv6 + TCP/UDP with valid lengths and checksums (IP header,
  * TCP, UDP) and zero-filled payloads.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { mulberry32 } from '../ingest/synthetic';
 
@@ -18,6 +19,8 @@ export interface UdpPacketSpec {
   srcPort: number;
   dstPort: number;
   payloadLength: number;
+  /** The payload's bytes (payloadLength of them); zeros when absent. */
+  payload?: Buffer;
 }
 
 export interface TcpPacketSpec extends UdpPacketSpec {
@@ -68,7 +71,8 @@ export class PcapWriter {
     const src = parseAddr(p.src);
     const dst = parseAddr(p.dst);
     if (src.length !== dst.length) throw new Error(`addresses of different families: ${p.src} and ${p.dst}`);
-    const l4 = Buffer.concat([header, Buffer.alloc(p.payloadLength)]);
+    if (p.payload && p.payload.length !== p.payloadLength) throw new RangeError(`payload of ${p.payload.length} bytes, payloadLength ${p.payloadLength}`);
+    const l4 = Buffer.concat([header, p.payload ?? Buffer.alloc(p.payloadLength)]);
     const v4 = src.length === 4;
     const pseudo = Buffer.alloc(v4 ? 12 : 40);
     src.copy(pseudo, 0);
@@ -112,6 +116,22 @@ export class PcapWriter {
     record.writeUInt32LE(frameLength, 12);
     this.chunks.push(record, eth, ip, l4);
     return ip.length + l4.length;
+  }
+}
+
+/**
+ * Writes a classic capture to `file` as its header and then its records over and over, until the file holds at
+ * least `minBytes`, without holding more than one copy in memory. Returns how many times the records were written.
+ */
+export function writeRepeated(file: string, pcap: Buffer, minBytes: number): number {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, pcap.subarray(0, 24));
+    let times = 0;
+    for (let size = 24; size < minBytes; size += pcap.length - 24, times++) writeSync(fd, pcap.subarray(24));
+    return times;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -68,13 +68,14 @@ export function decodeIpfix(buf: Buffer, ctx: DecodeContext): Decoded {
   const length = buf.readUInt16BE(2);
   if (length < 16 || length > buf.length) return err(out, 'bad-length', `message length ${length}, datagram ${buf.length} bytes`), out;
   const domain = buf.readUInt32BE(12);
-  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain);
+  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain, ctx.now, ctx.transport);
   if (typeof state === 'string') return err(out, state, `exporter ${ctx.exporter} domain ${domain} refused`), out;
   const msg: Message = { protocol: 'ipfix', exporter: ctx.exporter, now: ctx.now, exportMs: buf.readUInt32BE(4) * 1000, uptimeMs: -1, state, domain, out, records: 0 };
   const complete = walkSets(buf, 16, length, msg, ctx, (id) => (id === 2 ? 'template' : id === 3 ? 'options' : id >= 256 ? 'data' : 'reserved'));
   // IPFIX sequence numbers count data records: a gap is records lost on the way.
   const seq = buf.readUInt32BE(8);
   trackSequence(state, seq, complete ? msg.records : -1, out);
+  checkAdmitted(ctx, out);
   return out;
 }
 
@@ -85,13 +86,21 @@ export function decodeNetflow9(buf: Buffer, ctx: DecodeContext): Decoded {
   const version = buf.readUInt16BE(0);
   if (version !== 9) return err(out, 'bad-version', `version ${version}, expected 9`), out;
   const domain = buf.readUInt32BE(16);
-  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain);
+  const state = ctx.states.domain(ctx.session ?? ctx.exporter, domain, ctx.now, ctx.transport);
   if (typeof state === 'string') return err(out, state, `exporter ${ctx.exporter} source id ${domain} refused`), out;
   const msg: Message = { protocol: 'netflow9', exporter: ctx.exporter, now: ctx.now, exportMs: buf.readUInt32BE(8) * 1000, uptimeMs: buf.readUInt32BE(4), state, domain, out, records: 0 };
   walkSets(buf, 20, buf.length, msg, ctx, (id) => (id === 0 ? 'template' : id === 1 ? 'options' : id >= 256 ? 'data' : 'reserved'));
   // NetFlow v9 sequence numbers count export packets: a gap is packets lost.
   trackSequence(state, buf.readUInt32BE(12), 1, out);
+  checkAdmitted(ctx, out);
   return out;
+}
+
+/** A newcomer to a table full of exporters that sent templates keeps its state only by bringing a valid template. */
+function checkAdmitted(ctx: DecodeContext, out: Decoded): void {
+  if (ctx.states.refused(ctx.session ?? ctx.exporter)) {
+    err(out, 'exporter-limit', `exporter ${ctx.exporter} refused: ${ctx.states.limits.maxExporters} exporters that sent templates are active`);
+  }
 }
 
 /**
@@ -199,6 +208,7 @@ function readTemplates(body: Buffer, setId: number, options: boolean, msg: Messa
     }
     if (existing && sameFields(existing.fields, fields) && existing.isOptions === options) {
       existing.seenAt = ctx.now; // a refresh
+      ctx.states.validate(ctx.session ?? ctx.exporter, ctx.now);
       continue;
     }
     let compiled;
@@ -209,6 +219,7 @@ function readTemplates(body: Buffer, setId: number, options: boolean, msg: Messa
       continue;
     }
     state.templates.set(id, { id, fields, scopeCount, isOptions: options, seenAt: ctx.now, usedAt: ctx.now, ...compiled });
+    ctx.states.validate(ctx.session ?? ctx.exporter, ctx.now);
     replayPending(id, msg, ctx);
   }
   // Fewer than 4 bytes left is padding.

@@ -11,7 +11,7 @@ import type { LogsConfig } from '../config';
 import { normalizeHubble } from '../hubble/normalize';
 import { parseEnvoyLine } from '../proxy/envoy';
 import { parseSquidLine } from '../proxy/squid';
-import { FilePosition, followFile } from './follow';
+import { FilePosition, followFile, Room } from './follow';
 import type { PositionStore } from './positions';
 
 export const LOG_FORMATS = ['squid', 'envoy', 'hubble'] as const;
@@ -55,7 +55,11 @@ export interface FollowLogsOptions extends LogCollectorOptions {
   positions?: PositionStore;
   /** Resolves once every flow handed to `flow` so far is acknowledged by Kafka. */
   durable?: () => Promise<void>;
+  /** Room for flows: files pause while `flow` would drop, so a saved position never passes a dropped flow. */
+  room?: Room;
   checkpointMs?: number;
+  /** How long a checkpoint waits for Kafka to acknowledge the flows before the positions it would save. */
+  durableWaitMs?: number;
 }
 
 /** Follows every configured log file (tail -F semantics: from a saved position or the end, across rotation). */
@@ -63,13 +67,17 @@ export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { sto
   const followers = sources.map(({ format, path }) => {
     const resume = opts.positions?.get(path);
     opts.log.info({ format, path, ...(resume ? { resume } : {}) }, 'following log');
-    return [path, followFile(path, lineHandler(format, path, opts), resume ? { resume } : {}, (e) => opts.log.warn({ err: e, path }, 'log source error; retrying'))] as const;
+    const onLost = (from: FilePosition) => opts.log.warn({ path, from },
+      `${path} was rotated or truncated while eastwatch was down and its old inode is not at ${path}.1: lines written to it after byte ${from.offset} are lost (how many bytes is unknown); reading ${path} from its start`);
+    return [path, followFile(path, lineHandler(format, path, opts), { resume, onLost, room: opts.room }, (e) => opts.log.warn({ err: e, path }, 'log source error; retrying'))] as const;
   });
   const { positions, durable } = opts;
   if (!positions || !durable || followers.length === 0) {
     return { stop: async () => { await Promise.all(followers.map(([, f]) => f.stop())); } };
   }
-  // Written only when a follower moved: an idle log costs no flush and no file write.
+  // Written only when a follower moved: an idle log costs no flush and no file write. A checkpoint waits for
+  // Kafka at most durableWaitMs: during an outage positions stay where they were (lines are read again after a
+  // restart, none lost), and neither the checkpoints nor a stop wait for the outage to end.
   let saved = '';
   const checkpoint = async () => {
     const at = followers.flatMap(([path, f]) => {
@@ -78,23 +86,35 @@ export function followLogs(sources: LogSource[], opts: FollowLogsOptions): { sto
     });
     const key = JSON.stringify(at);
     if (key === saved) return;
-    await durable();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NotDurable()), opts.durableWaitMs ?? 10_000)));
+    try {
+      await Promise.race([durable(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
     positions.save(at);
     saved = key;
   };
-  let running = Promise.resolve();
+  const attempt = () => checkpoint().catch((e: Error) => {
+    if (e instanceof NotDurable) opts.log.debug('flows not yet acknowledged by Kafka; log positions kept');
+    else opts.log.warn({ err: e }, 'saving log positions failed; retried');
+  });
+  let busy: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running = running.then(checkpoint).catch((e: Error) => opts.log.warn({ err: e }, 'saving log positions failed; retried'));
+    busy ??= attempt().finally(() => (busy = undefined));
   }, opts.checkpointMs ?? 1000);
   return {
     async stop() {
       clearInterval(timer);
-      await running;
+      await busy;
       await Promise.all(followers.map(([, f]) => f.stop()));
-      await checkpoint();
+      await attempt();
     },
   };
 }
+
+class NotDurable extends Error {}
 
 /** The followed files of the logs config section, as a stage: positions saved once their flows are durable. */
 export class LogFollowers implements Stage {

@@ -2,13 +2,15 @@
  * The flow collectors on real sockets: sFlow v5 datagrams (flow and interface counter samples) through Kafka into
  * ClickHouse; garbage on every UDP listener interleaved with valid exports (counted per reason, sampled to the
  * dead-letter topic byte for byte, and never stopping a listener); IPFIX over TCP cut at awkward boundaries, a
- * stream out of step that the server closes, and the collector serving on.
+ * stream out of step that the server closes, and the collector serving on; spoofed sources (clients bound to
+ * other 127.0.0.x addresses) kept out by the exporter allow-list, the bounded exporter table and metric series.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { Child, deadLetters, killChildren, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { FieldSpec, IE, ipfixMessage, ipv4 as ip4, set, templateRecord, u16, u32, u64, u8, v9Packet } from '../ipfix-builder';
 import { counterSample, datagram, flowSample, IfCounters, ifCounters, rawHeader, tcpFrame } from '../sflow-builder';
+import { connectFrom as connect } from '../tcp-client';
 
 const kafka = testKafka();
 
@@ -73,8 +75,10 @@ async function stop(app: Child): Promise<void> {
   expect(app.output()).not.toMatch(/collector failed on a packet/);
 }
 
-async function sendUdp(port: number, packets: Buffer[]): Promise<void> {
+/** Sends in order from `from` (any 127.0.0.x: all loopback), or from 127.0.0.1. */
+async function sendUdp(port: number, packets: Buffer[], from?: string): Promise<void> {
   const sock = dgram.createSocket('udp4');
+  if (from) await new Promise<void>((resolve) => sock.bind({ address: from, port: 0 }, () => resolve()));
   try {
     for (const p of packets) {
       await new Promise<void>((resolve, reject) => sock.send(p, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
@@ -415,5 +419,68 @@ describe('collector input on real sockets', () => {
     const times = await query<{ start: string; end: string }>(t,
       'SELECT toString(toUnixTimestamp64Milli(time_start)) AS start, toString(toUnixTimestamp64Milli(time_end)) AS end FROM eastwatch.flows ORDER BY src_port');
     expect(times).toEqual([...[1, 2, 3, 4, 5, 6, 7, 8].map(a), b(1), c(1), c(2)].map((f) => ({ start: String(f.start), end: String(f.end) })));
+  });
+
+  it('keeps spoofed sources out: the exporter allow-list, a bounded exporter table, bounded metric series', async () => {
+    t = testEnv({ ...COLLECTOR_ENV, EASTWATCH_COLLECTORS: 'ipfix,ipfix-tcp', EASTWATCH_EXPORTER_CIDRS: '127.0.0.0/16', EASTWATCH_MAX_EXPORTERS: '4' });
+    const app = start(t);
+    const httpPort = await app.httpPort();
+    const [udpPort, tcpPort] = await listenerPorts(app, [{ protocol: 'ipfix', transport: 'udp' }, { protocol: 'ipfix', transport: 'tcp' }]);
+    const template = (domain: number) => ipfixMessage({ domain, seq: 0 }, set(2, templateRecord(256, IPFIX_FIELDS)));
+    const data = (domain: number, seq: number, ...flows: FlowSpec[]) => ipfixMessage({ domain, seq }, set(256, ...flows.map(ipfixRecord)));
+    const header = ipfixMessage({ domain: 1, seq: 0 });
+    const connectFrom = (localAddress: string) => connect(localAddress, tcpPort!);
+    const junk = async (addresses: string[]) => {
+      for (const a of addresses) await sendUdp(udpPort!, [header, garbage(a.length, 48, u16(0xbeef))], a);
+    };
+    const range = (prefix: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${from + i}`);
+
+    // Outside 127.0.0.0/16: a template and data from each of 20 addresses, and 5 TCP connections, none decoded.
+    const outsiders = range('127.1.0.', 1, 20);
+    for (const a of outsiders) await sendUdp(udpPort!, [template(30), data(30, 0, flowN(9, 1))], a);
+    for (const a of outsiders.slice(0, 5)) {
+      const c = await connectFrom(a);
+      await c.write(Buffer.concat([template(31), data(31, 0, flowN(9, 2))]));
+      await waitFor(() => (c.state.closed ? true : undefined), 30_000, () => `the collector kept a connection from ${a} open`);
+    }
+
+    // Junk from 100 allowed addresses (a bare header buys a place in the table, garbage does not), then two real
+    // exporters, one over UDP and one over TCP, then 100 more junk addresses.
+    await junk(range('127.0.1.', 1, 100));
+    const a = (i: number) => flowN(7, i);
+    const b = (i: number) => flowN(8, i);
+    await sendUdp(udpPort!, [template(32), data(32, 0, a(1), a(2))], '127.0.0.2');
+    const tcp = await connectFrom('127.0.0.3');
+    await tcp.write(Buffer.concat([template(33), data(33, 0, b(1), b(2))]));
+    await waitStored(app, httpPort, { flows: 4 });
+    await junk(range('127.0.2.', 1, 100));
+    await sendUdp(udpPort!, [data(32, 2, a(3))], '127.0.0.2');
+    await tcp.write(data(33, 2, b(3)));
+    const m = await waitStored(app, httpPort, { flows: 6 });
+    expect(tcp.state.closed).toBe(false);
+    tcp.sock.end();
+
+    // Outsiders were counted once a datagram or connection, under "other", and have no series.
+    expect(total(m, 'eastwatch_records_failed_total', { stage: 'collector', source: 'other', reason: 'exporter-not-allowed' })).toBe(20 * 2 + 5);
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    for (const o of outsiders) expect(text).not.toContain(`"${o}"`);
+    // At most EASTWATCH_MAX_EXPORTERS addresses have their own series; the real exporters are among them.
+    const collectorSeries = m.filter((s) => ['eastwatch_collector_packets_total', 'eastwatch_collector_lost_total'].includes(s.name)
+      || (s.name === 'eastwatch_records_failed_total' && s.labels.stage === 'collector'));
+    const named = new Set(collectorSeries.map((s) => s.labels.exporter ?? s.labels.source).filter((x) => x !== 'other'));
+    expect(named.size).toBeLessThanOrEqual(4);
+    expect([...named]).toEqual(expect.arrayContaining(['127.0.0.2', '127.0.0.3']));
+    expect(total(m, 'eastwatch_collector_packets_total', { protocol: 'ipfix', exporter: '127.0.0.2' })).toBe(3);
+    expect(total(m, 'eastwatch_collector_packets_total', { protocol: 'ipfix', exporter: '127.0.0.3' })).toBe(3);
+    expect(collectorSeries.length).toBeLessThan(20);
+    // eslint-disable-next-line no-console
+    console.log(`after 20 outsiders, 5 outside connections and 400 junk datagrams from 200 addresses: ${collectorSeries.length} collector series, /metrics ${text.length} bytes`);
+    await stop(app);
+
+    const stored = await query<StoredFlow>(t, `SELECT ${FLOW_COLUMNS} FROM eastwatch.flows ORDER BY src_port`);
+    expect(stored).toEqual([
+      ...[1, 2, 3].map((i) => ({ ...expectedFlow('ipfix', 32, a(i)), exporter: ipv4Mapped('127.0.0.2') })),
+      ...[1, 2, 3].map((i) => ({ ...expectedFlow('ipfix', 33, b(i)), exporter: ipv4Mapped('127.0.0.3') })),
+    ]);
   });
 });

@@ -2,7 +2,7 @@
  * Hubble flows from the file the Hubble exporter writes: eastwatch follows it, and the flows reach ClickHouse
  * with verdicts, drop reasons and Kubernetes context, bytes NULL; bad lines are counted with their reason.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DNS_REQUEST, IPV6, NON_IP, POLICY_DENIED, TCP_SYN, tcpFlowLine } from '../hubble-fixtures';
 import { killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
@@ -79,6 +79,40 @@ describe('Hubble flows from a followed file', () => {
       expect(ports.map((r) => r.src_port)).toEqual([2, 3, 4, 5, 6, 7]);
     } finally {
       t2.cleanup();
+    }
+  });
+
+  it('reads the unread tail of a file rotated while eastwatch was stopped, then the new file, every line once', async () => {
+    const t3 = testEnv({ EASTWATCH_COLLECTORS: 'sflow' });
+    try {
+      const file = path.join(t3.home, 'hubble-flows.json');
+      t3.env.EASTWATCH_HUBBLE_FILES = file;
+      writeFileSync(file, '');
+      const lines = (...seqs: number[]) => seqs.map((seq) => `${tcpFlowLine({ seq, time: Date.parse('2025-11-24T16:00:00Z') + seq, src: '10.244.3.17', dst: '10.244.7.41', port: seq })}\n`).join('');
+      const run = async (during: number[], stored: number) => {
+        const app = spawnCli(t3, ['start', '--roles', 'collectors,writer,http']);
+        const port = await app.httpPort();
+        await waitFor(() => (/"msg":"following log"/.test(app.output()) ? true : undefined), 30_000, () => app.output());
+        await new Promise((r) => setTimeout(r, 600));
+        appendFileSync(file, lines(...during));
+        await waitFor(async () => ((await metricValue(port, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')) >= stored ? true : undefined), 30_000, () => app.output().slice(-2000));
+        app.proc.kill('SIGTERM');
+        expect(await app.exited).toEqual({ code: 0, signal: null });
+        return app.output();
+      };
+      await run([1, 2], 2);
+      // While eastwatch is down: more lines, logrotate renames the file, the writer adds to the renamed file until
+      // it reopens, then writes the new one.
+      appendFileSync(file, lines(3, 4));
+      renameSync(file, `${file}.1`);
+      appendFileSync(`${file}.1`, lines(5));
+      writeFileSync(file, lines(6, 7));
+      const output = await run([8], 6);
+      expect(output).not.toMatch(/"msg":"[^"]*lost/);
+      const ports = await query<{ src_port: number }>(t3, 'SELECT src_port FROM eastwatch.flows ORDER BY src_port');
+      expect(ports.map((r) => r.src_port)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    } finally {
+      t3.cleanup();
     }
   });
 });

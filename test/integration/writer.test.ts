@@ -8,6 +8,7 @@ import { loadExampleInventory } from '../../inventory/example';
 import { fullFlow } from '../fixtures';
 import { deadLetters, drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { produceFlows, storedTotals } from './produce';
+import { arrayClaim, nestedClaim } from '../wire-claims';
 
 const kafka = testKafka();
 
@@ -90,5 +91,38 @@ describe('writer', () => {
     const invalid = dead.find((d) => d.reason.startsWith('invalid-flow'))!;
     expect(JSON.parse(invalid.value).src_addr).toBe('not-an-ip');
     expect(invalid.origin).toMatch(new RegExp(`^${t.prefix}\\.flows/0/\\d+#9$`));
+  });
+
+  it('moves past messages claiming millions of flows: dead-lettered with the claim, the flows around them stored', async () => {
+    t = testEnv();
+    const good = new SyntheticCluster(loadExampleInventory(), { seed: 14 }).batch(30);
+    await produceFlows(t, good.slice(0, 10)); // creates the topics too
+    const poison = [arrayClaim(2 ** 31), arrayClaim(1_000_000), nestedClaim('src_names', 2 ** 31)];
+    const topic = `${t.prefix}.flows`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [poison[0]!, FLOWS.codec.encode(good.slice(10, 20)), poison[1]!, poison[2]!, FLOWS.codec.encode(good.slice(20))]
+        .map((value) => ({ partition: 0, value })),
+    });
+    await producer.disconnect();
+
+    await drainWith(t); // returns once the group's committed offsets reached the end: lag 0
+    const done = await offsets(kafka, topic, t.group);
+    expect(done!.committed).toBe(done!.end);
+    expect(await storedTotals(t, query)).toEqual({
+      flows: 30,
+      bytes: good.reduce((s, f) => s + (f.bytes ?? 0), 0),
+      packets: good.reduce((s, f) => s + (f.packets ?? 0), 0),
+    });
+
+    const dead = await deadLetters(kafka, t.prefix, 3, 30_000);
+    expect(dead.map((d) => d.reason).sort()).toEqual([
+      'undecodable-message: undecodable Avro body: Flow array claims 1000000 items in 16 bytes',
+      'undecodable-message: undecodable Avro body: Flow array claims 2147483648 items in 14 bytes',
+      expect.stringMatching(/^undecodable-message: undecodable Avro body: Flow\.src_names claims 2147483648 items in \d+ bytes$/),
+    ]);
+    for (const p of poison) expect(dead.find((d) => d.value.equals(p))?.origin).toMatch(new RegExp(`^${t.prefix}\\.flows/0/\\d+$`));
   });
 });

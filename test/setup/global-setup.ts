@@ -11,7 +11,7 @@ export default async function globalSetup(): Promise<void> {
     // Another test run may already have the broker up: use it, and leave stopping it to that run.
     if (!(await portOpen(TEST_KAFKA_PORT))) {
       kafkaScript('start');
-      process.env.EASTWATCH_TEST_OWNS_BROKER = '1';
+      process.env.OWNS_TEST_KAFKA_BROKER = '1';
     }
     process.env.KAFKA_BROKERS = `127.0.0.1:${TEST_KAFKA_PORT}`;
   }

@@ -1,5 +1,5 @@
 import { kafkaScript } from './broker';
 
 export default function globalTeardown(): void {
-  if (process.env.EASTWATCH_TEST_OWNS_BROKER) kafkaScript('stop');
+  if (process.env.OWNS_TEST_KAFKA_BROKER) kafkaScript('stop');
 }

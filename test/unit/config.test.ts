@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { configVars, loadConfig, redacted } from '../../app/config';
+import { configVars, configWarnings, loadConfig, redacted } from '../../app/config';
 import { ConfigError } from '../../core/config';
 import { topicNames } from '../../core/topics';
 
@@ -54,11 +54,80 @@ describe('config', () => {
     expect(() => loadConfig({}, '/nonexistent/eastwatch.yaml')).toThrow(/config file \/nonexistent\/eastwatch.yaml/);
   });
 
-  it('never shows secrets', () => {
-    const cfg = loadConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'ew', KAFKA_SASL_PASSWORD: 's3cret', CLICKHOUSE_PASSWORD: 'hunter2', EASTWATCH_SLURMRESTD_TOKEN: 'eyJhbGciOi.jwt' });
+  it('never shows secrets, nor the user:password@ of a URL', () => {
+    const cfg = loadConfig({
+      KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'ew', KAFKA_SASL_PASSWORD: 's3cret',
+      CLICKHOUSE_URL: 'https://ch:ch-pa55@clickhouse.example:8443', CLICKHOUSE_PASSWORD: 'hunter2',
+      EASTWATCH_SLURMRESTD_URL: 'http://slurm:rest-pa55@head:6820/slurm/v0.0.41/jobs', EASTWATCH_SLURMRESTD_TOKEN: 'eyJhbGciOi.jwt',
+      EASTWATCH_KUBERNETES_API: 'https://kube:kube-pa55@k8s.example', EASTWATCH_HUBBLE_TOPICS: 'hubble',
+    });
     const shown = JSON.stringify(redacted(cfg));
-    expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi/);
+    expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi|pa55/);
+    expect(redacted(cfg).clickhouse.url).toBe('https://***@clickhouse.example:8443');
+    expect(redacted(cfg).allocations.slurmrestdUrl).toBe('http://***@head:6820/slurm/v0.0.41/jobs');
+    expect(cfg.clickhouse.url).toBe('https://ch:ch-pa55@clickhouse.example:8443');
     expect(cfg.kafka.saslPassword).toBe('s3cret');
     expect(configVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
+  });
+});
+
+describe('config combinations that would pass silently', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ew-pem-'));
+  const pem = path.join(dir, 'ca.pem');
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n');
+  const fails = (env: NodeJS.ProcessEnv, ...patterns: RegExp[]) => {
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    for (const p of patterns) expect(message).toMatch(p);
+  };
+
+  it('refuses Kafka TLS files without KAFKA_SSL, half of mutual TLS, and SASL without its mechanism or credentials', () => {
+    fails({ KAFKA_SSL_CA_FILE: pem }, /kafka\.sslCaFile \(env KAFKA_SSL_CA_FILE\): is set but KAFKA_SSL is not true: the connection would be plaintext/);
+    fails({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: pem }, /kafka\.sslCertFile \(env KAFKA_SSL_CERT_FILE\): needs KAFKA_SSL_KEY_FILE too/);
+    fails({ KAFKA_SASL_USERNAME: 'ew', KAFKA_SASL_PASSWORD: 'x' }, /kafka\.saslUsername \(env KAFKA_SASL_USERNAME\): is set but KAFKA_SASL_MECHANISM is not/);
+    fails({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'ew' }, /kafka\.saslMechanism \(env KAFKA_SASL_MECHANISM\): needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+    expect(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: pem }).kafka.sslCaFile).toBe(pem);
+  });
+
+  it('refuses a ClickHouse CA with an http:// URL or with embedded chDB, and a password embedded chDB would ignore', () => {
+    fails({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CA_FILE: pem }, /clickhouse\.caFile \(env CLICKHOUSE_CA_FILE\): is only used with an https:\/\/ CLICKHOUSE_URL/);
+    fails({ CLICKHOUSE_CA_FILE: pem }, /clickhouse\.caFile/);
+    fails({ CLICKHOUSE_PASSWORD: 'x' }, /clickhouse\.password \(env CLICKHOUSE_PASSWORD\): is set but CLICKHOUSE_URL is not/);
+    expect(loadConfig({ CLICKHOUSE_URL: 'https://ch:8443', CLICKHOUSE_CA_FILE: pem }).clickhouse.caFile).toBe(pem);
+  });
+
+  it('says in one line per file that a CA, certificate, key or token file cannot be read', () => {
+    fails({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' }, /^ {2}kafka\.sslCaFile \(env KAFKA_SSL_CA_FILE\): cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/m);
+    fails({ EASTWATCH_KUBERNETES_API: 'https://k8s', EASTWATCH_KUBERNETES_TOKEN_FILE: '/nonexistent/token' }, /allocations\.kubernetesTokenFile .*cannot read \/nonexistent\/token/);
+    fails({ EASTWATCH_HUBBLE_RELAY: 'relay:4245', EASTWATCH_HUBBLE_RELAY_TLS: 'true', EASTWATCH_HUBBLE_RELAY_CA_FILE: dir }, /hubble\.relayCaFile/);
+  });
+
+  it('refuses TLS files of the Relay without TLS, and scheduler credentials without their source', () => {
+    fails({ EASTWATCH_HUBBLE_RELAY: 'relay:4245', EASTWATCH_HUBBLE_RELAY_CA_FILE: pem }, /hubble\.relayCaFile .*EASTWATCH_HUBBLE_RELAY_TLS is not true/);
+    fails({ EASTWATCH_SLURMRESTD_TOKEN: 'jwt' }, /allocations\.slurmrestdToken .*EASTWATCH_SLURMRESTD_URL is not/);
+  });
+
+  it('names the variable of a bad item in a list', () => {
+    fails({ KAFKA_BROKERS: 'k1:9092,no-port' }, /kafka\.brokers\.1 \(env KAFKA_BROKERS\): expected host:port/);
+  });
+
+  it('warns about EASTWATCH_ variables it does not know, with the closest known one', () => {
+    expect(configWarnings({ EASTWATCH_KAFKA_PARTITION: '12', EASTWATCH_HOME: '/x', EASTWATCH_CONFIG: 'f', PATH: '/bin', EASTWATCH_ZZZZZZZZZZZZZZZZZZ: '1' })).toEqual([
+      'EASTWATCH_KAFKA_PARTITION is not an eastwatch variable and is ignored; did you mean EASTWATCH_KAFKA_PARTITIONS?',
+      'EASTWATCH_ZZZZZZZZZZZZZZZZZZ is not an eastwatch variable and is ignored',
+    ]);
+  });
+
+  it('turns a malformed YAML file or a duplicate key into one line naming the file and the line', () => {
+    const broken = yamlFile('kafka:\n  partitions: [12\n');
+    expect(() => loadConfig({}, broken)).toThrow(ConfigError);
+    expect(() => loadConfig({}, broken)).toThrow(new RegExp(`^config file ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*line \\d+[^\\n]*$`));
+    const twice = yamlFile('kafka:\n  partitions: 12\n  partitions: 24\n');
+    expect(() => loadConfig({}, twice)).toThrow(/^config file .*: Map keys must be unique at line 3, column 3$/);
   });
 });

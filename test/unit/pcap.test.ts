@@ -1,10 +1,11 @@
 /** pcap and pcapng reading over hand-built captures, and the writer checked against tshark as a peer. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type CapturedPacket, emptyUdpStats, readCapture, udpPayloads } from '../../ingest/pcap';
+import { CaptureError, type CapturedPacket, CaptureStats, readCapture, udpPayloads } from '../../ingest/pcap';
+import { UserError } from '../../core/error-text';
 import { PcapWriter, syntheticTraffic, TCP_FLAGS, type UdpPacketSpec } from '../pcap-writer';
 
 const T0 = 1736164800; // 2025-01-06T12:00:00Z
@@ -25,8 +26,10 @@ const datagram = (s: UdpPacketSpec, timeMs: number) => ({
   payload: Buffer.alloc(s.payloadLength),
 });
 
-/** Jest's toEqual needs plain numbers close in the last bits of epoch milliseconds: round to the microsecond. */
-const atMicros = <T extends { timeMs: number }>(xs: Iterable<T>) => [...xs].map((x) => ({ ...x, timeMs: Math.round(x.timeMs * 1000) / 1000 }));
+/** Jest's toEqual needs plain numbers close in the last bits of epoch milliseconds: round to the microsecond.
+ * Offsets are left out (the tests of skipped records check them). */
+const atMicros = <T extends { timeMs: number; offset: number }>(xs: Iterable<T>) =>
+  [...xs].map(({ offset: _, ...x }) => ({ ...x, timeMs: Math.round(x.timeMs * 1000) / 1000 }));
 
 /** Ethernet frames as PcapWriter builds them. */
 function ethFrames(...specs: UdpPacketSpec[]): Buffer[] {
@@ -49,12 +52,14 @@ function u32(le: boolean, v: number): Buffer {
   return b;
 }
 
-/** A classic pcap whose i-th record is captured at T0 + i + 0.5 s. */
-function classic(linkType: number, frames: Buffer[], { le = true, nano = false } = {}): Buffer {
+/** A classic pcap whose i-th record is captured at T0 + i + 0.5 s; `wire` lengths of frames cut by the snap length. */
+function classic(linkType: number, frames: Buffer[], { le = true, nano = false, wire = [] as number[] } = {}): Buffer {
   const header = [u32(le, nano ? 0xa1b23c4d : 0xa1b2c3d4), u16(le, 2), u16(le, 4), u32(le, 0), u32(le, 0), u32(le, 65535), u32(le, linkType)];
-  const records = frames.flatMap((f, i) => [u32(le, T0 + i), u32(le, nano ? 500_000_000 : 500_000), u32(le, f.length), u32(le, f.length), f]);
+  const records = frames.flatMap((f, i) => [u32(le, T0 + i), u32(le, nano ? 500_000_000 : 500_000), u32(le, f.length), u32(le, wire[i] ?? f.length), f]);
   return Buffer.concat([...header, ...records]);
 }
+/** Where the i-th record of classic(..., frames) starts. */
+const recordAt = (frames: Buffer[], i: number) => 24 + frames.slice(0, i).reduce((n, f) => n + 16 + f.length, 0);
 const halfPast = (i: number) => MS0 + i * 1000 + 500;
 
 const pad4 = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
@@ -188,7 +193,10 @@ describe('readCapture and udpPayloads', () => {
       [MS0 + 1123.456, 101, 28],
       [MS0 + 100_500, 0, 4 + 248],
     ]);
-    expect(atMicros(udpPayloads(capture))).toEqual(sectionDatagrams);
+    const stats = new CaptureStats();
+    expect(atMicros(udpPayloads(capture, stats))).toEqual(sectionDatagrams);
+    const noSuchInterface = capture.indexOf(epb(le, 7, 0n, ipPacket(A)));
+    expect(stats).toEqual({ packets: 5, datagrams: 4, skipped: { 'unknown-interface': { count: 1, firstOffset: noSuchInterface } } });
   });
 
   it('reads a pcapng file of sections in both byte orders, interfaces numbered per section', () => {
@@ -203,9 +211,10 @@ describe('readCapture and udpPayloads', () => {
   it('cuts a Simple Packet Block to the interface snap length', () => {
     const capture = Buffer.concat([shb(false), idb(false, 101, 64), block(false, 3, u32(false, 128), ipPacket(A))]);
     expect([...readCapture(capture)].map((p) => [p.linkType, p.data.length])).toEqual([[101, 64]]);
-    const stats = emptyUdpStats();
+    const stats = new CaptureStats();
     expect([...udpPayloads(capture, stats)]).toEqual([]);
-    expect(stats).toEqual({ packets: 1, datagrams: 0, fragments: 0, malformed: 1 });
+    const spbAt = shb(false).length + idb(false, 101, 64).length;
+    expect(stats).toEqual({ packets: 1, datagrams: 0, skipped: { 'truncated-packet': { count: 1, firstOffset: spbAt } } });
   });
 
   it.each([
@@ -231,10 +240,12 @@ describe('readCapture and udpPayloads', () => {
     const loopback = [Buffer.concat([u32(true, 2), ipPacket(A)]), Buffer.concat([u32(false, 24), ipPacket(B)])];
     expect(atMicros(udpPayloads(classic(0, loopback)))).toEqual(both);
     // The padding after the IP packet is not payload; ARP and unknown link types are passed over.
-    const stats = emptyUdpStats();
+    const stats = new CaptureStats();
     expect(atMicros(udpPayloads(classic(1, [tagged, arp, ethB]), stats))).toEqual([datagram(A, halfPast(0)), datagram(B, halfPast(2))]);
-    expect(stats).toEqual({ packets: 3, datagrams: 2, fragments: 0, malformed: 0 });
-    expect([...udpPayloads(classic(147, [ipPacket(A)]))]).toEqual([]);
+    expect(stats).toEqual({ packets: 3, datagrams: 2, skipped: { 'not-ip': { count: 1, firstOffset: recordAt([tagged, arp], 1) } } });
+    const unknown = new CaptureStats();
+    expect([...udpPayloads(classic(147, [ipPacket(A), ipPacket(B)]), unknown)]).toEqual([]);
+    expect(unknown.skipped).toEqual({ 'unknown-link-type': { count: 2, firstOffset: 24 } });
   });
 
   it('skips IP fragments and damaged headers, counting them, and walks IPv6 extension headers', () => {
@@ -260,10 +271,21 @@ describe('readCapture and udpPayloads', () => {
       v4.subarray(0, v4.length - 1), // cut by the snap length
       udpTooLong,
       Buffer.from([0x45, 0, 0]),
+      Buffer.concat([v4.subarray(0, 9), Buffer.from([6]), v4.subarray(10)]), // TCP
     ];
-    const stats = emptyUdpStats();
-    expect(atMicros(udpPayloads(classic(101, frames), stats))).toEqual([datagram(A, halfPast(2)), datagram(B, halfPast(3)), datagram(B, halfPast(5))]);
-    expect(stats).toEqual({ packets: 9, datagrams: 3, fragments: 3, malformed: 3 });
+    const stats = new CaptureStats();
+    const wire = Object.assign([], { 6: v4.length });
+    expect(atMicros(udpPayloads(classic(101, frames, { wire }), stats))).toEqual([datagram(A, halfPast(2)), datagram(B, halfPast(3)), datagram(B, halfPast(5))]);
+    expect(stats).toEqual({
+      packets: 10,
+      datagrams: 3,
+      skipped: {
+        'ip-fragment': { count: 3, firstOffset: recordAt(frames, 0) },
+        'truncated-packet': { count: 1, firstOffset: recordAt(frames, 6) },
+        'malformed-ip-udp': { count: 2, firstOffset: recordAt(frames, 7) },
+        'not-udp': { count: 1, firstOffset: recordAt(frames, 9) },
+      },
+    });
   });
 
   it('stops at a truncated record at every cut point, throwing only while the file header is incomplete', () => {
@@ -307,14 +329,163 @@ describe('readCapture and udpPayloads', () => {
     }
   });
 
-  it('says why a file is not a capture', () => {
+  it('says why a file is not a capture, as an error for the operator', () => {
+    expect(() => readCapture(Buffer.from('hello, not a capture'))).toThrow(UserError);
     expect(() => readCapture(Buffer.from('hello, not a capture'))).toThrow(new Error('not a pcap or pcapng file: unknown magic 0x68656c6c'));
+    expect(() => readCapture(Buffer.alloc(0))).toThrow(new CaptureError('not a pcap or pcapng file: only 0 bytes'));
     expect(() => readCapture(Buffer.from([0xd4, 0xc3]))).toThrow(new Error('not a pcap or pcapng file: only 2 bytes'));
     expect(() => udpPayloads(classic(1, []).subarray(0, 10))).toThrow(new Error('not a pcap or pcapng file: pcap header cut at 10 bytes'));
     const badOrder = section(true);
     badOrder.writeUInt32LE(0x12345678, 8);
     expect(() => readCapture(badOrder)).toThrow(new Error('not a pcap or pcapng file: pcapng Section Header Block without a byte-order magic'));
     expect(() => readCapture(section(true).subarray(0, 20))).toThrow(new Error('not a pcap or pcapng file: truncated or malformed pcapng Section Header Block'));
+  });
+});
+
+describe('what a damaged capture says it passed over', () => {
+  const frames = ethFrames(A, B, C);
+  const whole = classic(1, frames);
+  const read = (capture: Buffer) => {
+    const stats = new CaptureStats();
+    const datagrams = atMicros(udpPayloads(capture, stats));
+    return { datagrams, skipped: stats.skipped, packets: stats.packets };
+  };
+
+  it('reports a last packet cut off, in its data or in its record header, at the offset of its record', () => {
+    const last = recordAt(frames, 2);
+    expect(read(whole.subarray(0, whole.length - 1))).toEqual({
+      datagrams: [datagram(A, halfPast(0)), datagram(B, halfPast(1))],
+      skipped: { 'captured-length-beyond-file': { count: 1, firstOffset: last } },
+      packets: 3,
+    });
+    expect(read(whole.subarray(0, last + 10)).skipped).toEqual({ 'truncated-record': { count: 1, firstOffset: last } });
+    expect(read(whole.subarray(0, last)).skipped).toEqual({});
+  });
+
+  it('ends at a captured length beyond the file, and skips one beyond the snap length to read on', () => {
+    const beyondFile = Buffer.from(whole);
+    beyondFile.writeUInt32LE(60_000, recordAt(frames, 1) + 8); // under the snap length (65535), past the end
+    expect(read(beyondFile)).toEqual({
+      datagrams: [datagram(A, halfPast(0))],
+      skipped: { 'captured-length-beyond-file': { count: 1, firstOffset: recordAt(frames, 1) } },
+      packets: 2,
+    });
+    const jumbo = Buffer.alloc(70_000);
+    const withJumbo = classic(1, [frames[0]!, jumbo, frames[2]!]);
+    expect(read(withJumbo)).toEqual({
+      datagrams: [datagram(A, halfPast(0)), datagram(C, halfPast(2))],
+      skipped: { 'captured-length-beyond-snap-length': { count: 1, firstOffset: recordAt(frames, 1) } },
+      packets: 3,
+    });
+  });
+
+  it('ends at a pcapng block whose length cannot be right, or that runs past the file', () => {
+    const le = true;
+    const head = Buffer.concat([shb(le), idb(le, 101, 0)]);
+    const good = epb(le, 0, BigInt(T0) * 1_000_000n, ipPacket(A));
+    const withLength = (total: number, trailer = total) => {
+      const b = Buffer.from(good);
+      b.writeUInt32LE(total, 4);
+      b.writeUInt32LE(trailer, b.length - 4);
+      return b;
+    };
+    const at = head.length + good.length;
+    const cases: [Buffer, string][] = [
+      [withLength(good.length - 2), 'bad-block-length'], // not a multiple of 4
+      [withLength(8), 'bad-block-length'], // under the 12 bytes of any block
+      [withLength(good.length, good.length + 4), 'bad-block-length'], // unlike its trailer
+      [withLength(32 << 20), 'bad-block-length'], // over 16 MiB
+      [withLength(good.length + 1000), 'block-beyond-file'],
+      [Buffer.concat([shb(le).subarray(0, 8), Buffer.alloc(4, 0x77), shb(le).subarray(12)]), 'bad-section-header'],
+    ];
+    for (const [bad, reason] of cases) {
+      expect(read(Buffer.concat([head, good, bad, good]))).toEqual({
+        datagrams: [datagram(A, MS0)],
+        skipped: { [reason]: { count: 1, firstOffset: at } },
+        packets: 1,
+      });
+    }
+  });
+
+  it('skips pcapng packet blocks that do not hold together, and reads on', () => {
+    const le = false;
+    const head = Buffer.concat([shb(le), idb(le, 101, 200)]);
+    const good = epb(le, 0, BigInt(T0) * 1_000_000n, ipPacket(A));
+    const dataPastBlock = Buffer.from(good);
+    dataPastBlock.writeUInt32BE(good.length, 20);
+    const blocks = [good, dataPastBlock, block(le, 6, Buffer.alloc(8)), epb(le, 3, 0n, ipPacket(A)), epb(le, 0, 0n, ethFrames(D)[0]!), good];
+    const offsets = blocks.map((_, i) => head.length + blocks.slice(0, i).reduce((n, b) => n + b.length, 0));
+    expect(read(Buffer.concat([head, ...blocks]))).toEqual({
+      datagrams: [datagram(A, MS0), datagram(A, MS0)],
+      skipped: {
+        'bad-block': { count: 2, firstOffset: offsets[1] },
+        'unknown-interface': { count: 1, firstOffset: offsets[3] },
+        'captured-length-beyond-snap-length': { count: 1, firstOffset: offsets[4] },
+      },
+      packets: 6,
+    });
+  });
+
+  describe('from a file, read as a stream', () => {
+    let dir: string;
+    beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'eastwatch-pcap-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const fromFile = <T>(name: string, bytes: Buffer, f: (fd: number) => T): T => {
+      writeFileSync(path.join(dir, name), bytes);
+      const fd = openSync(path.join(dir, name), 'r');
+      try {
+        return f(fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+
+    it('reads what the same bytes in memory hold, across chunk boundaries, in both formats', () => {
+      // One line per datagram, made as it comes (a file's payload lasts until the next is read); jest compares
+      // thousands of Buffers slowly.
+      const lines = (capture: Buffer | number) => {
+        const stats = new CaptureStats();
+        const datagrams: string[] = [];
+        for (const d of udpPayloads(capture, stats)) datagrams.push(`${d.offset} ${d.timeMs} ${d.srcAddr}.${d.srcPort} ${d.dstAddr}.${d.dstPort} ${d.payload.toString('base64')}`);
+        return { datagrams, stats };
+      };
+      // Over 3 MiB: records of every length straddle the reader's 1 MiB chunks.
+      const { pcap } = syntheticTraffic({ seed: 5, conversations: 600 });
+      expect(pcap.length).toBeGreaterThan(3 << 20);
+      const cut = pcap.subarray(0, pcap.length - 7);
+      const fromMemory = lines(cut);
+      expect(fromMemory.datagrams.length).toBeGreaterThan(1000);
+      expect(fromMemory.stats.skipped['captured-length-beyond-file']).toBeDefined();
+      expect(fromFile('big.pcap', cut, lines)).toEqual(fromMemory);
+      const ng = Buffer.concat([section(true), ...Array.from({ length: 4000 }, (_, i) => epb(true, i % 3, BigInt(T0) * 1_000_000n + BigInt(i), ethFrames(D)[0]!))]);
+      expect(ng.length).toBeGreaterThan(1 << 20);
+      expect(fromFile('big.pcapng', ng, lines)).toEqual(lines(ng));
+    });
+
+    it('passes over a huge record without holding it', () => {
+      const huge = classic(1, [frames[0]!, Buffer.alloc(64 << 20), frames[1]!]);
+      huge.writeUInt32LE(0, 16); // snap length 0: libpcap's 256 KiB applies
+      const before = process.memoryUsage().arrayBuffers;
+      let peak = 0;
+      const { datagrams, skipped } = fromFile('huge.pcap', huge, (fd) => {
+        const stats = new CaptureStats();
+        const out = [];
+        for (const d of udpPayloads(fd, stats)) {
+          peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+          out.push({ ...d, payload: Buffer.from(d.payload) });
+        }
+        return { datagrams: atMicros(out), skipped: stats.skipped };
+      });
+      expect(datagrams).toEqual([datagram(A, halfPast(0)), datagram(B, halfPast(2))]);
+      expect(skipped).toEqual({ 'captured-length-beyond-snap-length': { count: 1, firstOffset: recordAt(frames, 1) } });
+      expect(peak).toBeLessThan(8 << 20);
+    });
+
+    it('throws a CaptureError for a file that is not a capture', () => {
+      expect(() => fromFile('notes.txt', Buffer.from('these are notes, not packets\n'), (fd) => readCapture(fd))).toThrow(
+        new CaptureError('not a pcap or pcapng file: unknown magic 0x74686573'));
+      expect(() => fromFile('empty.pcap', Buffer.alloc(0), (fd) => readCapture(fd))).toThrow(new CaptureError('not a pcap or pcapng file: only 0 bytes'));
+    });
   });
 });
 
