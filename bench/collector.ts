@@ -1,17 +1,22 @@
 /**
- * End-to-end collector benchmark: IPFIX datagrams (DPU template, 22 records each) sent over UDP at BENCH_RATE
- * records/s (default 50000) for BENCH_SECONDS (60) to an `eastwatch start --roles collectors,writer,http` child
- * process; prints records sent, received, stored, loss (UDP drops + anything after), end-to-end rate and the
- * child's RSS. Uses KAFKA_BROKERS when set, else the bundled broker on 127.0.0.1:19292.
+ * End-to-end collector benchmark with the simulator as the load: the default scenario's DPU flows sent as IPFIX
+ * over UDP (one exporter per node, each from its own loopback address) at BENCH_RATE flows/s of the model
+ * (default 50000; the DPU share of them goes out) for BENCH_SECONDS (60) to an `eastwatch start --roles
+ * collectors,writer,http` child process; prints records sent, received, stored, loss (UDP drops + anything
+ * after), end-to-end rate and the child's RSS. Uses KAFKA_BROKERS when set, else the bundled broker on
+ * 127.0.0.1:19292.
  */
 import { spawn } from 'node:child_process';
-import * as dgram from 'node:dgram';
-import { dataMessages, templateMessage } from './dpu-export';
+import { Emitters } from '../simulator/emit/emitters';
+import { ExporterAddresses } from '../simulator/emit/emitter';
+import { IpfixEmitter } from '../simulator/emit/ipfix';
+import { ClusterModel } from '../simulator/model/model';
+import { runSimulation } from '../simulator/run';
+import { DEFAULT_SCENARIO, loadScenario, scenarioInventory } from '../simulator/scenario';
 import { benchSetup, CLI, memoryOf, mib } from './setup';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 50_000);
-const PER_MESSAGE = 22;
 
 const metric = async (port: number, series: string) => {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -33,30 +38,29 @@ async function main(): Promise<void> {
   }
   if (!httpPort || !ipfixPort) throw new Error(`eastwatch did not start:\n${log.slice(-2000)}`);
 
-  const socket = dgram.createSocket('udp4');
-  const send = (b: Buffer) => new Promise<void>((r) => socket.send(b, ipfixPort, '127.0.0.1', () => r()));
-  await send(templateMessage());
-  const messages = dataMessages(5000, PER_MESSAGE);
-  console.log(`sending ${RATE} records/s of IPFIX over UDP for ${SECONDS} s to 127.0.0.1:${ipfixPort}; eastwatch pid ${child.pid}`);
+  const scenario = loadScenario(DEFAULT_SCENARIO);
+  const inventory = scenarioInventory(scenario);
+  const model = new ClusterModel(scenario, inventory, { start: Date.now() });
+  const ipfix = new IpfixEmitter({ target: { host: '127.0.0.1', port: ipfixPort }, addresses: new ExporterAddresses(inventory.nodes.keys()) });
+  const stop = new AbortController();
+  console.log(`simulating ${RATE} flows/s (IPFIX from ${inventory.nodes.size} nodes' DPUs) for ${SECONDS} s to 127.0.0.1:${ipfixPort}; eastwatch pid ${child.pid}`);
   const t0 = Date.now();
-  let sent = 0;
-  let m = 0;
   let peakRss = 0;
   let lastReport = t0;
-  while (Date.now() - t0 < SECONDS * 1000) {
-    const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
-    while (sent < due) {
-      await send(messages[m++ % messages.length]!);
-      sent += PER_MESSAGE;
-    }
-    if (m % 50 === 0) await send(templateMessage()); // templates are refreshed, as exporters do
-    if (Date.now() - lastReport >= 5000) {
+  const timer = setTimeout(() => stop.abort(), SECONDS * 1000);
+  const run = await runSimulation({
+    events: (from, to) => model.events(from, to), start: model.start, duration: 365 * 86_400_000, rate: RATE, signal: stop.signal,
+    emitters: new Emitters({ flows: { dpu: ipfix } }),
+    onProgress: () => {
+      if (Date.now() - lastReport < 5000) return;
       lastReport = Date.now();
       peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmRSS'));
-      console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${sent} received=${await metric(httpPort, 'eastwatch_records_in_total{stage="collector"')} stored=${await metric(httpPort, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')}`);
-    }
-    await sleep(5);
-  }
+      void metric(httpPort, 'eastwatch_records_in_total{stage="collector"').then((received) =>
+        console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${ipfix.stats.records} received=${received}`));
+    },
+  });
+  clearTimeout(timer);
+  const sent = ipfix.stats.records;
   const sentAt = Date.now();
   let stored = 0;
   let received = 0;
@@ -69,11 +73,11 @@ async function main(): Promise<void> {
   }
   const doneAt = Date.now() - 20 * 500;
   peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmHWM'));
-  socket.close();
+  await ipfix.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   console.log('\neastwatch collector benchmark (IPFIX over UDP -> collector -> Kafka -> writer -> chDB, one process)');
-  console.log(`  sent                ${sent} records (${Math.round(sent / ((sentAt - t0) / 1000))} records/s)`);
+  console.log(`  sent                ${sent} records (${Math.round(sent / ((sentAt - t0) / 1000))} records/s; ${run.flows} model flows, the DPU share sent)`);
   console.log(`  received            ${received} records; UDP loss ${sent - received} (${(((sent - received) / sent) * 100).toFixed(3)} %)`);
   console.log(`  stored              ${stored} records; loss after receipt ${received - stored}`);
   console.log(`  end to end          ${Math.round(stored / ((doneAt - t0) / 1000))} flows/s (first datagram to last insert)`);

@@ -1,5 +1,5 @@
 /**
- * End-to-end benchmark: synthetic flows produced to Kafka for BENCH_SECONDS (60) as fast as the producer goes
+ * End-to-end benchmark: simulator flows (the default scenario) produced to Kafka for BENCH_SECONDS (60) as fast as the producer goes
  * (or at BENCH_RATE flows/s), a writer child process (`eastwatch start --roles writer,http`) inserting them
  * into chDB. Prints flows/s produced and stored, loss, drain latency and the writer's RSS.
  *
@@ -11,8 +11,7 @@ import { ensureTopics, groupProgress, kafkaContext, waitCaughtUp } from '../core
 import { createLogger } from '../core/log';
 import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
-import { SyntheticCluster } from '../ingest/synthetic';
-import { loadExampleInventory } from '../inventory/example';
+import { sampleFlows } from '../simulator/sample';
 import { benchSetup, CLI, memoryOf, mib } from './setup';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -29,8 +28,7 @@ async function main(): Promise<void> {
   const writer = spawn(process.execPath, [CLI, 'start', '--roles', 'writer,http'], { env, stdio: 'inherit' });
   const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'bench' });
   await producer.connect();
-  const gen = new SyntheticCluster(loadExampleInventory(), { seed: 99 });
-  const pool = gen.batch(200_000);
+  const pool = sampleFlows(200_000, { seed: 99 });
 
   console.log(`producing for ${SECONDS} s ${RATE ? `at ${RATE} flows/s` : 'as fast as possible'}; writer pid ${writer.pid}`);
   const t0 = Date.now();

@@ -1,96 +1,101 @@
 /**
- * `eastwatch demo` (what `npm start` runs): the whole pipeline on one machine with the embedded defaults.
- * The synthetic cluster of the inventory (the example 64-node one unless EASTWATCH_INVENTORY is set) announces
- * its jobs on the allocations topic as a scheduler hook would; its raw flows go through the enrichment stage,
- * the bundled Kafka broker and the writer into chDB; then the findings are read back from ClickHouse: traffic
- * per zone pair, cross-job talk, zone crossings the inventory does not allow, and policy-denied drops.
+ * `eastwatch demo` (what `npm start` runs): the whole pipeline on one machine with the embedded defaults, fed
+ * by the cluster simulator through the real ingest paths. Every role runs in this process (bundled broker,
+ * chDB); the simulator plays the default scenario (the example 64-node cluster, every attack kind and benign
+ * trap once) into the collectors' sockets and the followed Hubble and Squid files, announces its jobs on the
+ * allocations topic, and the demo prints flows per second in, each alert as it is raised, and in the end the
+ * score of the stored alerts against the simulator's ground truth.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { startApp } from '../app/app';
 import type { Config } from '../app/config';
+import { ROLES } from '../app/roles';
 import { waitCaughtUp } from '../core/kafka';
-import { RecordProducer } from '../core/record-producer';
-import { FLOWS } from '../core/streams';
 import type { Logger } from '../core/log';
-import { AllocationPublisher } from '../allocations/publish';
-import { EnrichmentStage } from '../enrich/stage';
-import { SyntheticCluster, syntheticAllocations } from '../ingest/synthetic';
-import { EXAMPLE_INVENTORY } from '../inventory/example';
-import { loadInventory } from '../inventory/holder';
+import { recordsIn } from '../core/metrics';
 import type { Inventory } from '../inventory/inventory';
+import { clusterInventory, inventoryYaml } from '../simulator/cluster';
+import { DEFAULT_GRACE_MS, formatScore, loadAlerts, score } from '../simulator/score';
+import { loadScenario, scenarioInventory } from '../simulator/scenario';
+import { writeTruth } from '../simulator/truth';
+import { runScenario } from './simulate';
 
-/** The findings the demo reports, each a parameterized query over this run's flows. */
-const FINDINGS: { title: string; sql: (flows: string) => string; keep?: (row: Record<string, unknown>, inv: Inventory) => boolean }[] = [
-  {
-    title: 'Traffic by zone pair',
-    sql: (t) => `SELECT src_zone, dst_zone, count() AS flows, formatReadableSize(sum(ifNull(bytes, 0) * sampling_rate)) AS volume
-      FROM ${t} WHERE time_received >= {since:DateTime64(3)} GROUP BY src_zone, dst_zone ORDER BY flows DESC`,
-  },
-  {
-    title: 'Nodes talking to a node of another job',
-    sql: (t) => `SELECT src_node, src_job, dst_node, dst_job, dst_port, count() AS flows
-      FROM ${t} WHERE time_received >= {since:DateTime64(3)} AND src_job != '' AND dst_job != '' AND src_job != dst_job
-      GROUP BY ALL ORDER BY flows DESC LIMIT 10`,
-  },
-  {
-    title: 'Zone crossings the inventory does not allow (BMC from tenants, serving to training, egress bypassing the proxy)',
-    sql: (t) => `SELECT src_zone, dst_zone, replaceOne(IPv6NumToString(src_addr), '::ffff:', '') AS src, src_node,
-        replaceOne(IPv6NumToString(dst_addr), '::ffff:', '') AS dst, protocol, dst_port,
-        count() AS flows, formatReadableSize(sum(ifNull(bytes, 0) * sampling_rate)) AS volume
-      FROM ${t} WHERE time_received >= {since:DateTime64(3)} AND src_zone != dst_zone
-      GROUP BY ALL ORDER BY flows DESC`,
-    keep: (r, inv) => !inv.allows(String(r.src_zone), String(r.dst_zone), Number(r.protocol), Number(r.dst_port)),
-  },
-  {
-    title: 'Policy-denied drops',
-    sql: (t) => `SELECT src_namespace, src_pod, dst_namespace, dst_pod, dst_port, drop_reason, count() AS flows
-      FROM ${t} WHERE time_received >= {since:DateTime64(3)} AND verdict IN ('DROPPED', 'DENIED')
-      GROUP BY ALL ORDER BY flows DESC LIMIT 10`,
-  },
-];
-
-function printTable(title: string, rows: Record<string, unknown>[]): void {
-  console.log(`\n== ${title}`);
-  if (rows.length === 0) return void console.log('   (none)');
-  const cols = Object.keys(rows[0]!);
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (vals: string[]) => '   ' + vals.map((v, i) => v.padEnd(width[i]!)).join('  ');
-  console.log(line(cols));
-  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+export interface DemoOptions {
+  scenario: string;
+  /** Simulated seconds per wall second. */
+  speed: number;
 }
 
-export async function runDemo(cfg: Config, log: Logger, flows: number): Promise<void> {
-  const demoCfg: Config = { ...cfg, inventory: { ...cfg.inventory, file: cfg.inventory.file ?? EXAMPLE_INVENTORY } };
-  // Read before anything starts: a bad inventory stops the demo at once, naming its problems.
-  const inventory = loadInventory(demoCfg.inventory.file!);
-  console.log(`eastwatch demo: ${flows} flows from a synthetic cluster of ${inventory.nodes.size} nodes (${demoCfg.inventory.file}) -> enrichment -> Kafka -> writer -> ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
-  const app = await startApp(demoCfg, log, ['writer', 'http'], () => process.exit(1));
+/** The egress proxy's front-end address: Squid lines are its flows. */
+const proxyOf = (inv: Inventory) => inv.addresses(0).find((a) => a.role === 'proxy' && a.fabric === 'frontend')?.address;
+
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise<void> {
+  const scenario = loadScenario(o.scenario);
+  const inventory = scenarioInventory(scenario);
+  const dir = path.join(cfg.home, 'demo');
+  mkdirSync(dir, { recursive: true });
+  const files = { hubble: path.join(dir, 'hubble.json'), squid: path.join(dir, 'access.log'), truth: path.join(dir, 'truth.jsonl') };
+  for (const f of [files.hubble, files.squid]) writeFileSync(f, '');
+  let inventoryFile = scenario.cluster.inventory;
+  if (inventoryFile === undefined) {
+    inventoryFile = path.join(dir, 'inventory.yaml');
+    writeFileSync(inventoryFile, inventoryYaml(clusterInventory(scenario.cluster.generate!), `eastwatch demo --scenario ${o.scenario}`));
+  }
+  // Collectors on loopback ports the kernel picks; the simulator is told the bound ones.
+  const demoCfg: Config = {
+    ...cfg,
+    collectors: { ...cfg.collectors, enabled: ['ipfix', 'sflow'], host: '127.0.0.1', ipfixPort: 0, sflowPort: 0 },
+    logs: { ...cfg.logs, hubble: [files.hubble], squid: [files.squid], proxyAddress: proxyOf(inventory) ?? cfg.logs.proxyAddress },
+    inventory: { ...cfg.inventory, file: inventoryFile },
+  };
+  console.log(`eastwatch demo: ${o.scenario} (${inventory.nodes.size} nodes) at ${o.speed}x -> collectors, enrichment, Kafka, writer, ClickHouse (${cfg.clickhouse.url ?? 'embedded chDB'})`);
+  const app = await startApp(demoCfg, log, ROLES, () => process.exit(1));
   try {
-    const { kafka, runner } = app;
+    const port = (protocol: string) => app.listeners.find((l) => l.protocol === protocol)!.port;
     const store = app.store!;
-    const flowsTable = store.tbl('flows');
-    const since = Date.now() - 1;
-    // The jobs, announced as a scheduler hook would, then the enrichment stage that follows them.
-    const publisher = new AllocationPublisher(kafka);
-    await publisher.connect();
-    await publisher.publish(syntheticAllocations(inventory, since - 6 * 3600e3));
-    await publisher.disconnect();
-    const enrichment = await runner.start(new EnrichmentStage(demoCfg.inventory, kafka, log));
-    const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'collector' });
-    await producer.connect();
-    const gen = new SyntheticCluster(inventory, { seed: 7 });
-    const t0 = Date.now();
-    for (let i = 0; i < flows; i++) {
-      producer.push(enrichment.enricher.enrich(gen.next()));
-      if (producer.buffered > 100_000) await producer.flush();
+    const received = async () => (await recordsIn.get()).values.filter((v) => v.labels.stage === 'collector').reduce((s, v) => s + v.value, 0);
+    let lastCount = 0;
+    let lastAt = Date.now();
+    let alertsSeen = 0;
+    const report = async (simulated: number) => {
+      const now = Date.now();
+      const count = await received();
+      const perSecond = Math.round((count - lastCount) / ((now - lastAt) / 1000));
+      [lastCount, lastAt] = [count, now];
+      const alerts = await store.rows<{ time: string; detector: string; severity: string; title: string }>(
+        `SELECT toString(time) AS time, detector, severity, title FROM ${store.tbl('alerts')} FINAL ORDER BY time LIMIT 1000 OFFSET {seen:UInt32}`, { seen: alertsSeen });
+      alertsSeen += alerts.length;
+      console.log(`  simulated ${time(simulated)}  ${perSecond} flows/s in, ${count} so far, ${alertsSeen} alerts`);
+      for (const a of alerts) console.log(`  ALERT ${a.time} ${a.severity} ${a.detector}: ${a.title}`);
+    };
+    let ticking = Promise.resolve();
+    let lastTick = 0;
+    const outcome = await runScenario(demoCfg, {
+      scenario, speed: o.speed,
+      target: { host: '127.0.0.1', ipfixPort: port('ipfix'), sflowPort: port('sflow'), hubbleFile: files.hubble, squidFile: files.squid },
+      onProgress: (p) => {
+        if (Date.now() - lastTick < 5000) return;
+        lastTick = Date.now();
+        ticking = ticking.then(() => report(p.time)).catch((e: Error) => log.warn({ err: e }, 'progress report failed'));
+      },
+    });
+    await ticking;
+    writeTruth(files.truth, outcome.truth);
+    await waitCaughtUp(app.kafka.client, app.kafka.topics.flows, cfg.writer.groupId, 300_000);
+    await report(outcome.until);
+    const secs = outcome.result.wallMs / 1000;
+    console.log(`\n${outcome.result.flows} flows simulated in ${secs.toFixed(1)} s (${Math.round(outcome.result.flows / secs)} flows/s): ${JSON.stringify(outcome.result.byVia)}; ${outcome.result.allocations} allocation events`);
+
+    console.log(`\n== Ground truth (${files.truth})`);
+    for (const l of outcome.truth) {
+      console.log(`   ${l.class === 'attack' ? 'ATTACK' : 'benign'}  ${l.id.padEnd(24)} ${time(l.start)}-${time(l.end)}  ${l.nodes.join(',').padEnd(16)} expect: ${(l.detectors ?? []).join(', ') || '(no alert)'}`);
     }
-    await producer.close();
-    await waitCaughtUp(kafka.client, kafka.topics.flows, cfg.writer.groupId, 300_000);
-    const secs = (Date.now() - t0) / 1000;
-    console.log(`\n${flows} flows enriched and stored in ${secs.toFixed(1)} s (${Math.round(flows / secs)} flows/s end to end)`);
-    for (const f of FINDINGS) {
-      const rows = await store.rows<Record<string, unknown>>(f.sql(flowsTable), { since: since / 1000 });
-      printTable(f.title, f.keep ? rows.filter((r) => f.keep!(r, inventory)).slice(0, 10) : rows);
-    }
+    const window = { since: outcome.since, until: outcome.until + DEFAULT_GRACE_MS };
+    console.log('\n== Score of the stored alerts against the ground truth');
+    console.log(formatScore(score(outcome.truth, await loadAlerts(store, window), window)));
   } finally {
     await app.stop();
   }

@@ -13,11 +13,14 @@ import { configWarnings, envMarkdown, loadConfig, redacted } from '../app/config
 import { parseRoles, ROLES, Role, RoleError } from '../app/roles';
 import { decodeCapture } from './decode';
 import { runDemo } from './demo';
+import { DEFAULT_SCENARIO } from '../simulator/scenario';
 import { ingestStdin } from './ingest';
 import { LOG_FORMATS, LogFormat } from '../ingest/logs/collector';
-import { produceSynthetic } from './produce';
+import { produceSimulated } from './produce';
 import { registerAllocations } from './allocations';
+import { registerSimulate } from './simulate';
 import { registerInventory } from './inventory';
+import { registerScore } from './score';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -79,11 +82,12 @@ program.command('start')
   });
 
 program.command('demo')
-  .description('the main job on one machine: bundled Kafka and chDB, a synthetic 64-node cluster, and what eastwatch found')
-  .option('--flows <n>', 'flows to generate', positiveInt, 200_000)
-  .action(async (opts: { flows: number }) => {
+  .description('the main job on one machine: bundled Kafka and chDB, the simulated cluster with injected attacks, the alerts and their score')
+  .option('--scenario <file>', 'scenario YAML', DEFAULT_SCENARIO)
+  .option('--speed <x>', 'simulated seconds per wall second', positiveInt, 6)
+  .action(async (opts: { scenario: string; speed: number }) => {
     const cfg = config(program.opts());
-    await runDemo(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts.flows);
+    await runDemo(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts);
   });
 
 program.command('ingest')
@@ -113,13 +117,14 @@ program.command('migrate')
   });
 
 program.command('produce')
-  .description('produce synthetic cluster flows to the flows topic (tests, benchmarks, demos)')
+  .description('produce the flows of a simulator scenario straight to the flows topic (load for the writer)')
   .option('--flows <n>', 'flows to produce', positiveInt, 100_000)
-  .option('--seed <n>', 'generator seed', positiveInt, 42)
-  .action(async (opts: { flows: number; seed: number }) => {
+  .option('--scenario <file>', 'scenario YAML', DEFAULT_SCENARIO)
+  .option('--seed <n>', 'override the scenario\'s seed', positiveInt)
+  .action(async (opts: { flows: number; scenario: string; seed?: number }) => {
     const cfg = config(program.opts());
     const log = createLogger(cfg.logLevel);
-    console.log(JSON.stringify(await produceSynthetic(cfg, log, opts.flows, opts.seed)));
+    console.log(JSON.stringify(await produceSimulated(cfg, log, opts.flows, opts)));
   });
 
 program.command('query')
@@ -130,7 +135,8 @@ program.command('query')
     const store = openStore(cfg.clickhouse, cfg.home);
     try {
       const rs = await store.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { readonly: '1' } });
-      for (const row of await rs.json()) console.log(JSON.stringify(row));
+      // ClickHouse's own JSON lines, not parsed: a UInt64 sum past 2^53 stays exact.
+      process.stdout.write(await rs.text());
     } finally {
       await store.close();
     }
@@ -153,6 +159,8 @@ program.command('decode')
 
 registerInventory(program, () => config(program.opts()));
 registerAllocations(program, () => config(program.opts()));
+registerSimulate(program, () => config(program.opts()));
+registerScore(program, () => config(program.opts()));
 
 program.command('config')
   .description('print the effective configuration (secrets redacted), or the environment variables')

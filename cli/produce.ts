@@ -1,12 +1,14 @@
-/** `eastwatch produce`: synthetic flows into the flows topic, as a collector would send them. */
+/**
+ * `eastwatch produce`: flows of a simulator scenario straight into the flows topic, as collectors would send them
+ * (no sockets, no enrichment): load for the writer alone. `eastwatch simulate` plays the whole ingest path.
+ */
 import type { Config } from '../app/config';
 import { RecordProducer } from '../core/record-producer';
 import { FLOWS } from '../core/streams';
 import { ensureTopics, kafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
-import { SyntheticCluster } from '../ingest/synthetic';
-import { EXAMPLE_INVENTORY } from '../inventory/example';
-import { loadInventory } from '../inventory/holder';
+import { loadScenario } from '../simulator/scenario';
+import { simulatedFlows } from '../simulator/sample';
 
 export interface ProduceReport {
   flows: number;
@@ -15,9 +17,8 @@ export interface ProduceReport {
   seconds: number;
 }
 
-export async function produceSynthetic(cfg: Config, log: Logger, flows: number, seed = 42): Promise<ProduceReport> {
-  // The inventory the enrichment stage uses, so the flows are of its cluster.
-  const gen = new SyntheticCluster(loadInventory(cfg.inventory.file ?? EXAMPLE_INVENTORY), { seed });
+export async function produceSimulated(cfg: Config, log: Logger, flows: number, o: { scenario?: string; seed?: number } = {}): Promise<ProduceReport> {
+  const gen = simulatedFlows({ ...(o.scenario ? { scenario: loadScenario(o.scenario) } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
   const kafka = kafkaContext(cfg.kafka, log);
   await ensureTopics(kafka, log);
   const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'ingest' });
@@ -27,7 +28,7 @@ export async function produceSynthetic(cfg: Config, log: Logger, flows: number, 
   let packets = 0;
   try {
     for (let i = 0; i < flows; i++) {
-      const f = gen.next();
+      const f = gen.next().value!.flow;
       bytes += f.bytes ?? 0;
       packets += f.packets ?? 0;
       producer.push(f);

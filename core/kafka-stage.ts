@@ -2,7 +2,7 @@
  * The Kafka stage every process starts first (after the bundled broker, when there is one): it creates the
  * topics that are missing and connects the dead-letter producer the other stages share.
  */
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { DeadLetter } from './dead-letter';
 import { ensureTopics, KafkaContext } from './kafka';
 import type { Logger } from './log';
@@ -14,7 +14,8 @@ export class KafkaStage implements Stage {
   private readonly producer: Producer;
 
   constructor(private readonly kafka: KafkaContext, private readonly log: Logger) {
-    this.producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Keyed by source; which partition does not matter (named to keep kafkajs quiet).
+    this.producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     this.deadLetter = new DeadLetter(this.producer, kafka.topics.deadLetter, log);
   }
 

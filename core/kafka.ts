@@ -76,6 +76,8 @@ export function createKafka(k: KafkaConfig, log: Logger, clientId = k.clientId):
       const quiet = new RepeatFilter(10_000);
       return ({ namespace, level, log: entry }) => {
         const { message, ...extra } = entry;
+        // Our producers keep kafkajs' retries short on purpose (RecordProducer retries the outage itself).
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         const repeats = quiet.admit(`${namespace}\0${message}`, Date.now());
         if (repeats !== undefined) log[levels[level] ?? 'info']({ kafka: namespace, ...extra, ...(repeats ? { repeated: repeats } : {}) }, message);
       };

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { mulberry32 } from '../ingest/synthetic';
+import { mulberry32 } from '../simulator/model/random';
 
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 

@@ -1,44 +1,15 @@
 /**
- * Builds sFlow v5 datagrams (sflow.org "sFlow Version 5", XDR field by field) and the Ethernet / IPv4 / IPv6 /
- * TCP / UDP / VXLAN frames they sample, byte by byte, for the decoder tests. Checksums are left 0: nothing
- * under test verifies them.
+ * sFlow v5 datagrams and the frames they sample, for the decoder tests: the exporter-side encoder
+ * (ingest/sflow/encoder.ts), its headers and samples defaulting to fixed values so datagrams are reproducible
+ * and tests name only what they check.
  */
-import { ipv4, ipv6, u16, u32, u64 } from './ipfix-builder';
+import * as encoder from '../ingest/sflow/encoder';
+import type { IfCounters } from '../ingest/sflow/encoder';
 
-// --- XDR ---
-
-/** A tiny XDR writer: big-endian words, opaque data padded to a multiple of 4. */
-export class Xdr {
-  private parts: Buffer[] = [];
-  u32(v: number): this {
-    this.parts.push(u32(v));
-    return this;
-  }
-  u64(v: bigint): this {
-    this.parts.push(u64(v));
-    return this;
-  }
-  /** Bytes padded to a multiple of 4. */
-  raw(b: Buffer): this {
-    this.parts.push(b, Buffer.alloc((4 - (b.length % 4)) % 4));
-    return this;
-  }
-  /** Length, then the bytes padded to a multiple of 4. */
-  opaque(b: Buffer): this {
-    return this.u32(b.length).raw(b);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
-/** A sample or a record: format, length, body. */
-export const tlv = (format: number, body: Buffer) => new Xdr().u32(format).opaque(body).done();
-
-/** An address as text (IPv4 dotted or IPv6) or as its bytes. */
-const addressBytes = (a: string | Buffer) => (typeof a !== 'string' ? a : a.includes(':') ? ipv6(a) : ipv4(a));
-
-// --- datagrams and samples ---
+export {
+  ethernet, extendedSwitch, HEADER_PROTOCOL, type IfCounters, ipv4Packet, ipv6Packet, rawHeader, sampledEthernet, type SampledIp,
+  sampledIpv4, sampledIpv6, tcp, tlv, udp, vxlan, Xdr,
+} from '../ingest/sflow/encoder';
 
 export interface DatagramOpts {
   /** Default 5. */
@@ -56,13 +27,8 @@ export interface DatagramOpts {
   count?: number;
 }
 
-export function datagram(samples: Buffer[], o: DatagramOpts = {}): Buffer {
-  const agent = addressBytes(o.agent ?? '10.0.255.1');
-  const x = new Xdr().u32(o.version ?? 5).u32(o.agentType ?? (agent.length === 16 ? 2 : 1)).raw(agent);
-  x.u32(o.subAgent ?? 0).u32(o.seq ?? 1).u32(o.uptime ?? 123456).u32(o.count ?? samples.length);
-  for (const s of samples) x.raw(s);
-  return x.done();
-}
+export const datagram = (samples: Buffer[], o: DatagramOpts = {}): Buffer =>
+  encoder.datagram({ ...o, agent: o.agent ?? '10.0.255.1', subAgent: o.subAgent ?? 0, seq: o.seq ?? 1, uptime: o.uptime ?? 123456 }, samples);
 
 export interface FlowSampleOpts {
   /** Default 4096 (expanded: 512). */
@@ -75,66 +41,20 @@ export interface FlowSampleOpts {
 
 /** Flow sample (format 1): sequence 77, source id 0x11, sample pool 1000000, no drops. */
 export const flowSample = (o: FlowSampleOpts) =>
-  tlv(1, new Xdr().u32(77).u32(0x00000011).u32(o.rate ?? 4096).u32(1_000_000).u32(0).u32(o.input ?? 17).u32(o.output ?? 18)
-    .u32(o.records.length).raw(Buffer.concat(o.records)).done());
+  encoder.flowSample({ seq: 77, sourceId: 0x11, rate: o.rate ?? 4096, pool: 1_000_000, drops: 0, input: o.input ?? 17, output: o.output ?? 18, records: o.records });
 
 /** Expanded flow sample (format 3): sequence 78, source 0:5000000, sample pool 2000000, 3 drops. */
 export const expandedFlowSample = (o: FlowSampleOpts & { inFormat?: number; outFormat?: number }) =>
-  tlv(3, new Xdr().u32(78).u32(0).u32(5_000_000).u32(o.rate ?? 512).u32(2_000_000).u32(3)
-    .u32(o.inFormat ?? 0).u32(o.input ?? 0).u32(o.outFormat ?? 0).u32(o.output ?? 0).u32(o.records.length).raw(Buffer.concat(o.records)).done());
+  encoder.expandedFlowSample({
+    seq: 78, sourceType: 0, sourceIndex: 5_000_000, rate: o.rate ?? 512, pool: 2_000_000, drops: 3,
+    inFormat: o.inFormat ?? 0, input: o.input ?? 0, outFormat: o.outFormat ?? 0, output: o.output ?? 0, records: o.records,
+  });
 
 /** Counter sample (format 2): sequence 5. */
-export const counterSample = (sourceId: number, records: Buffer[]) =>
-  tlv(2, new Xdr().u32(5).u32(sourceId).u32(records.length).raw(Buffer.concat(records)).done());
+export const counterSample = (sourceId: number, records: Buffer[]) => encoder.counterSample(5, sourceId, records);
 
 /** Expanded counter sample (format 4): sequence 6, source `sourceType`:`index`. */
-export const expandedCounterSample = (index: number, records: Buffer[], sourceType = 0) =>
-  tlv(4, new Xdr().u32(6).u32(sourceType).u32(index).u32(records.length).raw(Buffer.concat(records)).done());
-
-// --- flow records ---
-
-/** sFlow header_protocol values. */
-export const HEADER_PROTOCOL = { ethernet: 1, ipv4: 11, ipv6: 12 } as const;
-
-/**
- * Raw packet header record (format 1): header_protocol (default Ethernet), frame_length (default the header's
- * length + 4, a frame that lost only its FCS), stripped (default 4), the header cut to 128 bytes like an agent.
- */
-export const rawHeader = (frame: Buffer, o: { frameLength?: number; protocol?: number; stripped?: number } = {}) =>
-  tlv(1, new Xdr().u32(o.protocol ?? HEADER_PROTOCOL.ethernet).u32(o.frameLength ?? frame.length + 4).u32(o.stripped ?? 4)
-    .opaque(frame.subarray(0, 128)).done());
-
-/** Sampled Ethernet frame record (format 2): zero MACs. */
-export const sampledEthernet = (frameLength: number, type = 0x0800) =>
-  tlv(2, new Xdr().u32(frameLength).raw(Buffer.alloc(6)).raw(Buffer.alloc(6)).u32(type).done());
-
-export interface SampledIp {
-  length: number; protocol: number; src: string; dst: string; srcPort: number; dstPort: number; tcpFlags: number;
-  /** IPv4 TOS or IPv6 priority. */
-  tos: number;
-}
-const sampledIp = (format: number, p: SampledIp) =>
-  tlv(format, new Xdr().u32(p.length).u32(p.protocol).raw(addressBytes(p.src)).raw(addressBytes(p.dst))
-    .u32(p.srcPort).u32(p.dstPort).u32(p.tcpFlags).u32(p.tos).done());
-/** Sampled IPv4 record (format 3). */
-export const sampledIpv4 = (p: SampledIp) => sampledIp(3, p);
-/** Sampled IPv6 record (format 4). */
-export const sampledIpv6 = (p: SampledIp) => sampledIp(4, p);
-
-/** Extended switch record (format 1001): VLANs, priorities 0. */
-export const extendedSwitch = (srcVlan: number, dstVlan: number) => tlv(1001, new Xdr().u32(srcVlan).u32(0).u32(dstVlan).u32(0).done());
-
-// --- counter records ---
-
-export interface IfCounters {
-  index: number; type: number; speed: bigint; direction: number; status: number; inOctets: bigint; inUcast: number;
-  inMulti: number; inBroad: number; inDiscards: number; inErrors: number; outOctets: bigint; outUcast: number;
-  outMulti: number; outBroad: number; outDiscards: number; outErrors: number;
-  /** Default 999. */
-  inUnknownProtos?: number;
-  /** Default 0. */
-  promiscuous?: number;
-}
+export const expandedCounterSample = (index: number, records: Buffer[], sourceType = 0) => encoder.expandedCounterSample(6, sourceType, index, records);
 
 /** A 400G port, up, with some traffic in each counter: what ifCounters() fills in for fields not given. */
 export const IF_COUNTERS: Omit<IfCounters, 'index'> = {
@@ -142,69 +62,9 @@ export const IF_COUNTERS: Omit<IfCounters, 'index'> = {
   inDiscards: 4, inErrors: 5, outOctets: 98_765_432_101_234n, outUcast: 2000, outMulti: 30, outBroad: 1, outDiscards: 6, outErrors: 7,
 };
 
-/** Generic interface counters record (format 1). */
-export const ifCounters = (counters: Partial<IfCounters> & { index: number }) => {
-  const c: IfCounters = { ...IF_COUNTERS, ...counters };
-  return tlv(1, new Xdr().u32(c.index).u32(c.type).u64(c.speed).u32(c.direction).u32(c.status)
-    .u64(c.inOctets).u32(c.inUcast).u32(c.inMulti).u32(c.inBroad).u32(c.inDiscards).u32(c.inErrors).u32(c.inUnknownProtos ?? 999)
-    .u64(c.outOctets).u32(c.outUcast).u32(c.outMulti).u32(c.outBroad).u32(c.outDiscards).u32(c.outErrors).u32(c.promiscuous ?? 0).done());
-};
-
-// --- frames ---
-
-const MACS = Buffer.from('020000000002020000000001', 'hex');
-
-/**
- * Ethernet II from 02:00:00:00:00:01 to 02:00:00:00:00:02. `vlan` is the TCI of one 802.1Q tag; `tags` are
- * [tpid, tci] pairs, outermost first (QinQ and worse), after the `vlan` tag if both are given.
- */
-export const ethernet = (type: number, payload: Buffer, o: { vlan?: number; tags?: Array<[number, number]> } = {}) => {
-  const tags: Array<[number, number]> = [...(o.vlan === undefined ? [] : [[0x8100, o.vlan] as [number, number]]), ...(o.tags ?? [])];
-  return Buffer.concat([MACS, ...tags.flatMap(([tpid, tci]) => [u16(tpid), u16(tci)]), u16(type), payload]);
-};
-
-/** IPv4: TTL 64 unless given; `options` grow the IHL; `frag` is the flags + fragment offset word. */
-export function ipv4Packet(src: string, dst: string, proto: number, payload: Buffer, o: { options?: Buffer; frag?: number; ttl?: number } = {}): Buffer {
-  const opt = o.options ?? Buffer.alloc(0);
-  const h = Buffer.alloc(20 + opt.length);
-  h[0] = 0x40 | (h.length / 4);
-  h.writeUInt16BE(h.length + payload.length, 2);
-  h.writeUInt16BE(o.frag ?? 0, 6);
-  h[8] = o.ttl ?? 64;
-  h[9] = proto;
-  ipv4(src).copy(h, 12);
-  ipv4(dst).copy(h, 16);
-  opt.copy(h, 20);
-  return Buffer.concat([h, payload]);
-}
-
-/** IPv6: hop limit 64 unless given. */
-export function ipv6Packet(src: string, dst: string, next: number, payload: Buffer, o: { hopLimit?: number } = {}): Buffer {
-  const h = Buffer.alloc(40);
-  h[0] = 0x60;
-  h.writeUInt16BE(payload.length, 4);
-  h[6] = next;
-  h[7] = o.hopLimit ?? 64;
-  ipv6(src).copy(h, 8);
-  ipv6(dst).copy(h, 24);
-  return Buffer.concat([h, payload]);
-}
-
-/** TCP with a 20-byte header: `flags` are the 9 flag bits; `payload` is the bytes after it, or a count of zero bytes. */
-export function tcp(sport: number, dport: number, flags: number, payload: Buffer | number = 0): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h[12] = 0x50 | ((flags >> 8) & 1);
-  h[13] = flags & 0xff;
-  return Buffer.concat([h, typeof payload === 'number' ? Buffer.alloc(payload) : payload]);
-}
-
-export const udp = (sport: number, dport: number, payload: Buffer = Buffer.alloc(0)) =>
-  Buffer.concat([u16(sport), u16(dport), u16(8 + payload.length), u16(0), payload]);
-
-/** VXLAN (I flag set) carrying `inner`, an Ethernet frame. */
-export const vxlan = (vni: number, inner: Buffer) => Buffer.concat([Buffer.from([0x08, 0, 0, 0, vni >> 16, (vni >> 8) & 0xff, vni & 0xff, 0]), inner]);
+/** Generic interface counters record (format 1); unknown protocols 999 unless given. */
+export const ifCounters = (counters: Partial<IfCounters> & { index: number }) =>
+  encoder.ifCounters({ ...IF_COUNTERS, inUnknownProtos: 999, ...counters });
 
 export interface TcpFrameOpts {
   /** Default 10.101.0.10 -> 10.101.0.11, 43512 -> 4791. */
@@ -219,5 +79,5 @@ export interface TcpFrameOpts {
 
 /** An Ethernet + IPv4 + TCP frame: by default a full-size data segment. */
 export const tcpFrame = (o: TcpFrameOpts = {}) =>
-  ethernet(0x0800, ipv4Packet(o.src ?? '10.101.0.10', o.dst ?? '10.101.0.11', 6, tcp(o.sport ?? 43512, o.dport ?? 4791, o.flags ?? 0x18, o.payload ?? 1460)),
+  encoder.ethernet(0x0800, encoder.ipv4Packet(o.src ?? '10.101.0.10', o.dst ?? '10.101.0.11', 6, encoder.tcp(o.sport ?? 43512, o.dport ?? 4791, o.flags ?? 0x18, o.payload ?? 1460)),
     { vlan: o.vlan });

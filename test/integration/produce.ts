@@ -7,10 +7,11 @@ import { ensureTopics, kafkaContext } from '../../core/kafka';
 import { createLogger } from '../../core/log';
 import type { TestEnv } from '../helpers';
 
+/** Byte and packet sums pass 2^53 (RoCE flows carry gigabytes): summed exactly, as bigints. */
 export interface Totals {
   flows: number;
-  bytes: number;
-  packets: number;
+  bytes: bigint;
+  packets: bigint;
 }
 
 export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<Totals> {
@@ -20,12 +21,12 @@ export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<T
   await ensureTopics(kafka, log);
   const producer = new RecordProducer(kafka, FLOWS, log, { stage: 'test' });
   await producer.connect();
-  const totals: Totals = { flows: 0, bytes: 0, packets: 0 };
+  const totals: Totals = { flows: 0, bytes: 0n, packets: 0n };
   for (const f of flows) {
     producer.push(f);
     totals.flows++;
-    totals.bytes += f.bytes ?? 0;
-    totals.packets += f.packets ?? 0;
+    totals.bytes += BigInt(f.bytes ?? 0);
+    totals.packets += BigInt(f.packets ?? 0);
     if (producer.buffered > 50_000) await producer.flush();
   }
   await producer.close();
@@ -33,6 +34,6 @@ export async function produceFlows(t: TestEnv, flows: Iterable<Flow>): Promise<T
 }
 
 export async function storedTotals(t: TestEnv, query: (t: TestEnv, sql: string) => Promise<Record<string, unknown>[]>): Promise<Totals> {
-  const [row] = await query(t, 'SELECT count() AS flows, sum(bytes) AS bytes, sum(packets) AS packets FROM eastwatch.flows');
-  return { flows: Number(row!.flows), bytes: Number(row!.bytes), packets: Number(row!.packets) };
+  const [row] = await query(t, 'SELECT count() AS flows, toString(sum(bytes)) AS bytes, toString(sum(packets)) AS packets FROM eastwatch.flows');
+  return { flows: Number(row!.flows), bytes: BigInt(String(row!.bytes)), packets: BigInt(String(row!.packets)) };
 }

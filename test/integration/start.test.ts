@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SyntheticCluster } from '../../ingest/synthetic';
-import { loadExampleInventory } from '../../inventory/example';
+import { sampleFlows } from '../../simulator/sample';
 import { portOpen } from '../../core/managed-kafka';
 import { killChildren, metricValue, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 import { produceFlows } from './produce';
@@ -35,7 +34,7 @@ describe('eastwatch start', () => {
     const written = 'eastwatch_records_out_total{stage="writer"}';
     expect(await metricValue(port, written)).toBe(0);
     const producerEnv = { ...t, env: { ...t.env, KAFKA_BROKERS: `127.0.0.1:${MANAGED_PORT}` } };
-    await produceFlows(producerEnv, new SyntheticCluster(loadExampleInventory(), { seed: 21 }).batch(20_000));
+    await produceFlows(producerEnv, sampleFlows(20_000, { seed: 21 }));
     await waitFor(async () => ((await metricValue(port, written)) === 20_000 ? true : undefined), 60_000,
       () => `writer counter stuck:\n${app.output().slice(-2000)}`);
     expect(await metricValue(port, 'eastwatch_records_in_total{stage="writer",source="kafka"}')).toBe(20_000);

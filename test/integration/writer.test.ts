@@ -3,8 +3,7 @@
  * crashes at the worst moment and at random, and bad records go to the dead-letter topic with their reason.
  */
 import { FLOWS } from '../../core/streams';
-import { SyntheticCluster } from '../../ingest/synthetic';
-import { loadExampleInventory } from '../../inventory/example';
+import { sampleFlows } from '../../simulator/sample';
 import { fullFlow } from '../fixtures';
 import { deadLetters, drainWith, killChildren, offsets, query, spawnCli, testEnv, testKafka, TestEnv, waitFor } from '../helpers';
 import { produceFlows, storedTotals } from './produce';
@@ -21,19 +20,19 @@ describe('writer', () => {
 
   it('stores 100k flows produced to Kafka exactly, with matching byte and packet sums', async () => {
     t = testEnv();
-    const sent = await produceFlows(t, new SyntheticCluster(loadExampleInventory(), { seed: 11 }).batch(100_000));
+    const sent = await produceFlows(t, sampleFlows(100_000, { seed: 11 }));
     expect(sent.flows).toBe(100_000);
     await drainWith(t);
     expect(await storedTotals(t, query)).toEqual(sent);
     // The materialized view kept the per-minute rollup in step (bytes there are scaled by sampling rate 1).
-    const [rollup] = await query(t, 'SELECT sum(flows) AS flows, sum(bytes) AS bytes FROM eastwatch.flows_1m');
+    const [rollup] = await query(t, 'SELECT sum(flows) AS flows, toString(sum(bytes)) AS bytes FROM eastwatch.flows_1m');
     expect(Number(rollup!.flows)).toBe(100_000);
-    expect(Number(rollup!.bytes)).toBe(sent.bytes);
+    expect(BigInt(String(rollup!.bytes))).toBe(sent.bytes);
   });
 
   it('neither loses nor duplicates flows when killed after an insert, before its commit, and at random', async () => {
     t = testEnv({ EASTWATCH_WRITER_BATCH_ROWS: '4000' });
-    const sent = await produceFlows(t, new SyntheticCluster(loadExampleInventory(), { seed: 12 }).batch(100_000));
+    const sent = await produceFlows(t, sampleFlows(100_000, { seed: 12 }));
     const topic = `${t.prefix}.flows`;
 
     // 1. The failpoint SIGKILLs the writer right after its 3rd insert: rows stored, offsets not committed.
@@ -61,7 +60,7 @@ describe('writer', () => {
 
   it('sends malformed records to the dead-letter topic with the reason and stores the rest', async () => {
     t = testEnv();
-    const good = new SyntheticCluster(loadExampleInventory(), { seed: 13 }).batch(100);
+    const good = sampleFlows(100, { seed: 13 });
     await produceFlows(t, good); // creates the topics too
     const badFlow = { ...fullFlow, src_addr: 'not-an-ip', protocol: 300 };
     const mixed = FLOWS.codec.encode([...good.slice(0, 9), badFlow as never]);
@@ -95,7 +94,7 @@ describe('writer', () => {
 
   it('moves past messages claiming millions of flows: dead-lettered with the claim, the flows around them stored', async () => {
     t = testEnv();
-    const good = new SyntheticCluster(loadExampleInventory(), { seed: 14 }).batch(30);
+    const good = sampleFlows(30, { seed: 14 });
     await produceFlows(t, good.slice(0, 10)); // creates the topics too
     const poison = [arrayClaim(2 ** 31), arrayClaim(1_000_000), nestedClaim('src_names', 2 ** 31)];
     const topic = `${t.prefix}.flows`;
@@ -113,8 +112,8 @@ describe('writer', () => {
     expect(done!.committed).toBe(done!.end);
     expect(await storedTotals(t, query)).toEqual({
       flows: 30,
-      bytes: good.reduce((s, f) => s + (f.bytes ?? 0), 0),
-      packets: good.reduce((s, f) => s + (f.packets ?? 0), 0),
+      bytes: good.reduce((s, f) => s + BigInt(f.bytes ?? 0), 0n),
+      packets: good.reduce((s, f) => s + BigInt(f.packets ?? 0), 0n),
     });
 
     const dead = await deadLetters(kafka, t.prefix, 3, 30_000);

@@ -4,13 +4,22 @@ import { Flow, FlowSchema } from '../../core/flow';
 import flowV1 from '../../core/wire/flow.v1.json';
 import { fullFlow } from '../fixtures';
 import { arrayClaim, nestedClaim, zeroClaim } from '../wire-claims';
-import { mulberry32, SyntheticCluster } from '../../ingest/synthetic';
-import { loadExampleInventory } from '../../inventory/example';
+import { mulberry32 } from '../../simulator/model/random';
+import { sampleFlows, simulatedFlows } from '../../simulator/sample';
 
 describe('wire codec', () => {
   it('round-trips flows exactly (encode then decode equals the input)', () => {
-    const gen = new SyntheticCluster(loadExampleInventory(), { seed: 1 });
-    const flows = [fullFlow, ...gen.batch(500), ...SyntheticCluster.INCIDENTS.map((i) => gen.incident(i))];
+    // a sample of every path (DPU, switch, Hubble, proxy), attacks included
+    const seen = new Set<string>();
+    const sample: Flow[] = [];
+    for (const { flow, sim } of simulatedFlows({ seed: 1 })) {
+      const kind = `${sim.via}/${sim.label ?? ''}`;
+      if (!seen.has(kind) || sample.length < 500) sample.push(flow);
+      seen.add(kind);
+      if (sim.label === 'weights-new-destination') break;
+    }
+    expect(seen.size).toBeGreaterThan(10);
+    const flows = [fullFlow, ...sample];
     for (const f of flows) expect(FlowSchema.parse(f)).toEqual(f);
     const decoded = FLOWS.codec.decode(FLOWS.codec.encode(flows));
     expect(decoded).toEqual(flows);
@@ -18,7 +27,7 @@ describe('wire codec', () => {
   });
 
   it('is compact and versioned', () => {
-    const buf = FLOWS.codec.encode(new SyntheticCluster(loadExampleInventory(), { seed: 2 }).batch(256));
+    const buf = FLOWS.codec.encode(sampleFlows(256, { seed: 2 }));
     expect(buf[0]).toBe(MAGIC);
     expect(buf[1]).toBe(FLOWS.codec.version);
     expect(buf.length / 256).toBeLessThan(200);
@@ -105,7 +114,7 @@ describe('wire codec on hostile messages', () => {
 
   it('answers every mutation of valid messages with records or a WireError, quickly', () => {
     const rng = mulberry32(7);
-    const flows = [fullFlow, ...new SyntheticCluster(loadExampleInventory(), { seed: 3 }).batch(20)];
+    const flows = [fullFlow, ...sampleFlows(20, { seed: 3 })];
     const valid = flows.map((f, i) => FLOWS.codec.encode(flows.slice(i, i + 3)));
     const t0 = performance.now();
     for (let n = 0; n < 20_000; n++) {

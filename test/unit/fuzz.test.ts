@@ -20,7 +20,7 @@ import { Collector, CollectorProtocol } from '../../ingest/collector';
 import type { Decoded } from '../../ingest/decoded';
 import { decodeIpfix, decodeNetflow9, DecodeContext } from '../../ingest/ipfix/decoder';
 import { DEFAULT_LIMITS, ExporterStates, Limits } from '../../ingest/ipfix/state';
-import { mulberry32 } from '../../ingest/synthetic';
+import { mulberry32 } from '../../simulator/model/random';
 import { decodeSflow, MAX_SAMPLES } from '../../ingest/sflow/decoder';
 import * as B from '../ipfix-builder';
 import * as S from '../sflow-builder';

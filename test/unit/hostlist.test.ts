@@ -1,5 +1,5 @@
 import { compressHostlist, expandHostlist, HostlistError, MAX_HOSTS } from '../../inventory/hostlist';
-import { mulberry32 } from '../../ingest/synthetic';
+import { mulberry32 } from '../../simulator/model/random';
 
 const seq = (pre: string, from: number, to: number, width = 0, post = '') =>
   Array.from({ length: to - from + 1 }, (_, i) => `${pre}${String(from + i).padStart(width, '0')}${post}`);

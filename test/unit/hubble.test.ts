@@ -1,5 +1,6 @@
 import { FlowSchema, type Flow } from '../../core/flow';
-import { SyntheticCluster } from '../../ingest/synthetic';
+import type { SimFlow } from '../../simulator/events';
+import { simulatedFlows } from '../../simulator/sample';
 import { loadExampleInventory } from '../../inventory/example';
 import { normalizeHubble } from '../../ingest/hubble/normalize';
 import { rfc3339Millis } from '../../ingest/hubble/schema';
@@ -68,11 +69,12 @@ describe('normalizeHubble', () => {
       ...side('dst', { namespace: 'prod', pod: 'orders-db-0', workload: 'statefulset/orders-db', labels: { app: 'orders-db', 'io.kubernetes.pod.namespace': 'prod' }, identity: 31207 }),
       verdict: 'DROPPED', drop_reason: 'POLICY_DENIED',
     }));
-    // the same shape the synthetic source's policy-denied incident has, so detectors see one thing
-    const incident = new SyntheticCluster(loadExampleInventory(), { seed: 1 }).incident('policy-denied');
-    for (const k of ['source_kind', 'observation_point', 'src_addr', 'dst_addr', 'dst_port', 'bytes', 'packets', 'src_namespace', 'dst_namespace', 'dst_pod', 'verdict', 'drop_reason'] as const) {
-      expect([k, flow[k]]).toEqual([k, incident[k]]);
+    // the same shape the simulator's policy-denied attack arrives in, so detectors see one thing
+    const attack = [...simulatedFlowsUntil((s) => s.label === 'policy-denied')].at(-1)!.flow;
+    for (const k of ['source_kind', 'observation_point', 'bytes', 'packets', 'verdict', 'drop_reason'] as const) {
+      expect([k, flow[k]]).toEqual([k, attack[k]]);
     }
+    expect(attack.src_namespace).toBeTruthy();
   });
 
   it('names numeric drop reasons only for policy drops and keeps other numbers as text', () => {
@@ -258,3 +260,11 @@ describe('normalizeHubble', () => {
     });
   });
 });
+
+/** The default scenario's flows up to the first one `stop` picks. */
+function* simulatedFlowsUntil(stop: (s: SimFlow) => boolean) {
+  for (const f of simulatedFlows()) {
+    yield f;
+    if (stop(f.sim)) return;
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * The layers, enforced on the imports of every file (parsed by TypeScript's own pre-processor):
  * core ← inventory ← allocations ← stages (ingest, enrich, writer, detectors; none imports another) ← alerts,
- * dashboards ← api ← app ← cli, bench, scripts. Product code never imports test code, and no two product files
+ * dashboards, simulator ← api ← app ← cli, bench, scripts. Product code never imports test code, and no two product files
  * load each other in a cycle.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,7 +16,7 @@ const LAYERS: Record<string, number> = {
   inventory: 1,
   allocations: 2,
   ingest: 3, enrich: 3, writer: 3, detectors: 3,
-  alerts: 4, dashboards: 4,
+  alerts: 4, dashboards: 4, simulator: 4,
   api: 5,
   app: 6,
   cli: 7, bench: 7, scripts: 7,

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { CidrError, PrefixTrie } from '../../inventory/prefix-trie';
-import { mulberry32 } from '../../ingest/synthetic';
+import { mulberry32 } from '../../simulator/model/random';
 
 describe('PrefixTrie', () => {
   const zones = new PrefixTrie<string>([
