@@ -17,7 +17,13 @@ import { COUNTERS, FLOWS, StoredStream } from '../core/streams';
 import { AllocationSources } from '../allocations/sources';
 import { ALLOCATIONS } from '../allocations/stream';
 import { HttpStage } from '../api/server';
+import { AlertPublisher } from '../alerts/publisher';
+import { ALERTS } from '../alerts/stream';
+import { streamingDetectors, windowedDetectors } from '../detectors/registry';
+import { StreamingDetectors } from '../detectors/stream';
+import { WindowedDetectors } from '../detectors/windowed';
 import { EnrichmentStage } from '../enrich/stage';
+import { InventoryStage } from '../inventory/stage';
 import { HubbleRelay } from '../ingest/hubble/relay';
 import { FlowListeners, Listener } from '../ingest/listeners';
 import { lineHandler, LogFollowers } from '../ingest/logs/collector';
@@ -29,7 +35,7 @@ import type { Config } from './config';
 import type { Role } from './roles';
 
 /** Every stream the writer stores. */
-export const STORED_STREAMS: StoredStream[] = [FLOWS, COUNTERS, ALLOCATIONS];
+export const STORED_STREAMS: StoredStream[] = [FLOWS, COUNTERS, ALLOCATIONS, ALERTS];
 
 export interface App {
   kafka: KafkaContext;
@@ -38,6 +44,10 @@ export interface App {
   store?: Store;
   /** The enrichment of a collectors process. */
   enrichment?: EnrichmentStage;
+  /** The detectors of a detectors process, and where their alerts go. */
+  detectors?: StreamingDetectors;
+  windowed?: WindowedDetectors;
+  alerts?: AlertPublisher;
   listeners: readonly Listener[];
   httpPort?: number;
   /** Stops every stage in reverse order, draining what each holds. */
@@ -64,6 +74,24 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
   }
 
   if (has('allocations')) await runner.start(new AllocationSources(cfg.allocations, kafka, log.child({ stage: 'allocations' })));
+
+  if (has('detectors')) {
+    const detectorLog = log.child({ stage: 'detectors' });
+    const d = cfg.detectors;
+    const flowsTable = `\`${cfg.clickhouse.database}\`.\`flows\``;
+    const sink = await runner.start(new AlertPublisher({ quietMs: d.quietMs, updateMs: 5000, flowsTable }, kafka, log.child({ stage: 'alerts' })));
+    app.alerts = sink;
+    const inventory = (await runner.start(new InventoryStage(cfg.inventory, detectorLog))).current;
+    app.detectors = await runner.start(new StreamingDetectors(d, { kafka, inventory, detectors: streamingDetectors(d), sink, log: detectorLog }));
+    const windowed = windowedDetectors(d);
+    if (windowed.length > 0) {
+      let store = app.store;
+      // Embedded chDB allows one process per data directory: the one with the writer role.
+      if (!store && cfg.clickhouse.url) store = (await runner.start(new ClickHouseStage(cfg.clickhouse, cfg.home, log))).store;
+      if (store) app.windowed = await runner.start(new WindowedDetectors(d.windowedIntervalMs, { store, inventory, detectors: windowed, sink, log: detectorLog }));
+      else detectorLog.warn({ detectors: windowed.map((w) => w.name) }, 'windowed detectors need ClickHouse: with embedded chDB run the detectors role in the writer\'s process');
+    }
+  }
 
   if (has('collectors')) {
     const enrichment = await runner.start(new EnrichmentStage(cfg.inventory, kafka, log.child({ stage: 'enrich' })));

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { coreConfigShape, envMarkdownOf, envVars, EnvVar, loadConfigWith, redactedWith, section, unknownVariables } from '../core/config';
 import { AllocationSourcesConfigSchema } from '../allocations/config';
 import { HttpConfigSchema } from '../api/config';
+import { DetectorsConfigSchema } from '../detectors/config';
 import { CollectorConfigSchema, HubbleConfigSchema, LogsConfigSchema } from '../ingest/config';
 import { InventoryConfigSchema } from '../inventory/config';
 import { WriterConfigSchema } from '../writer/config';
@@ -19,6 +20,7 @@ export const ConfigSchema = z.strictObject({
   hubble: section(HubbleConfigSchema),
   inventory: section(InventoryConfigSchema),
   allocations: section(AllocationSourcesConfigSchema),
+  detectors: section(DetectorsConfigSchema),
   http: section(HttpConfigSchema),
 });
 

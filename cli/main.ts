@@ -21,6 +21,7 @@ import { registerAllocations } from './allocations';
 import { registerSimulate } from './simulate';
 import { registerInventory } from './inventory';
 import { registerScore } from './score';
+import { registerAlerts } from './alerts';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -161,6 +162,7 @@ registerInventory(program, () => config(program.opts()));
 registerAllocations(program, () => config(program.opts()));
 registerSimulate(program, () => config(program.opts()));
 registerScore(program, () => config(program.opts()));
+registerAlerts(program, () => config(program.opts()));
 
 program.command('config')
   .description('print the effective configuration (secrets redacted), or the environment variables')

@@ -7,12 +7,7 @@ import type { Config } from '../app/config';
 import { openStore } from '../core/clickhouse';
 import { checkWindow, DEFAULT_GRACE_MS, formatScore, loadAlerts, score, truthWindow } from '../simulator/score';
 import { readTruth } from '../simulator/truth-file';
-
-const time = (v: string): number => {
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError('expected ms since the epoch or an ISO 8601 time with offset');
-  return ms;
-};
+import { time } from './time';
 
 const millis = (v: string): number => {
   const n = Number(v);

@@ -38,27 +38,58 @@ export const AllocationSchema = z.strictObject({
 export type Allocation = z.infer<typeof AllocationSchema>;
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'false-positive'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+/** The detector's view of an alert: traffic still offending, or the episode over (quiet for a while). */
+export const ALERT_STATES = ['firing', 'ended'] as const;
+/** The analyst's view: kept in its own table (alert_triage), so neither view can overwrite the other. */
+export const ALERT_STATUSES = ['open', 'acknowledged', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-/** A detector's finding, with the flows that back it referenced in `evidence`. */
+const name = (max: number) => z.string().max(max).optional();
+
+/**
+ * An alert: one episode of one detector's findings, as the detector last saw it. The fingerprint (detector +
+ * the entities that define the episode) is stable; each episode has its own alert_id; a new row version
+ * replaces the old (ReplacingMergeTree by updated_at).
+ */
 export const AlertSchema = z.strictObject({
-  alert_id: column(z.uuid(), 'UUID', 'Alert id'),
-  time: column(millis(), 'DateTime64(3)', 'When the detector raised it'),
+  alert_id: column(z.uuid(), 'UUID', 'Alert id: one episode of one fingerprint'),
+  fingerprint: column(z.string().min(1).max(64), 'String', 'Detector and the entities that define the episode, hashed: the same for every episode of the same thing'),
   detector: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Detector that raised it'),
   severity: column(z.enum(SEVERITIES), 'LowCardinality(String)', 'info, warning or critical'),
-  title: column(z.string().max(512), 'String', 'One-line summary for the SOC queue'),
+  state: column(z.enum(ALERT_STATES), 'LowCardinality(String)', "The detector's view: firing, or ended once the episode went quiet"),
+  time: column(millis(), 'DateTime64(3)', 'When the detector raised it, by the event time of the traffic that made it'),
+  first_seen: column(millis(), 'DateTime64(3)', 'First offending traffic of the episode (event time)'),
+  last_seen: column(millis(), 'DateTime64(3)', 'Last offending traffic of the episode (event time)'),
+  raised_at: column(millis(), 'DateTime64(3)', 'Wall-clock time the detector raised it (detection latency = raised_at - the triggering flow\'s arrival)'),
+  summary: column(z.string().max(1024), 'String', 'One human line for the SOC queue'),
   src_addr: column(ip().optional(), 'Nullable(IPv6)', 'Source address at fault'),
+  src_node: column(name(253), 'LowCardinality(String)', 'Source node'),
+  src_zone: column(name(64), 'LowCardinality(String)', 'Source zone'),
+  src_job: column(name(128), 'String', 'Job of the source at the time of the traffic'),
+  src_pod: column(name(253), 'String', 'Source pod'),
   dst_addr: column(ip().optional(), 'Nullable(IPv6)', 'Destination address involved'),
-  src_node: column(z.string().max(253).optional(), 'LowCardinality(String)', 'Source node'),
-  dst_node: column(z.string().max(253).optional(), 'LowCardinality(String)', 'Destination node'),
-  src_zone: column(z.string().max(64).optional(), 'LowCardinality(String)', 'Source zone'),
-  dst_zone: column(z.string().max(64).optional(), 'LowCardinality(String)', 'Destination zone'),
-  job_id: column(z.string().max(128).optional(), 'String', 'Job of the source at alert time'),
-  evidence: column(z.string().max(65536), 'String', 'JSON: the query window and flow keys that back the alert'),
-  status: column(z.enum(ALERT_STATUSES), 'LowCardinality(String)', 'Triage status'),
+  dst_node: column(name(253), 'LowCardinality(String)', 'Destination node'),
+  dst_zone: column(name(64), 'LowCardinality(String)', 'Destination zone'),
+  dst_job: column(name(128), 'String', 'Job of the destination'),
+  dst_port: column(z.number().int().min(0).max(65535).optional(), 'Nullable(UInt16)', 'Destination port'),
+  protocol: column(z.number().int().min(0).max(255).optional(), 'Nullable(UInt8)', 'IP protocol'),
+  bytes: column(z.number().int().min(0), 'UInt64', 'Bytes of the offending traffic (scaled by sampling)'),
+  flows: column(z.number().int().min(0), 'UInt64', 'Flow records (or windows) behind the alert'),
+  evidence: column(z.string().max(65536), 'String', 'JSON: the top flows, observed and baseline values, expected edges, and the SQL that pulls every flow behind the alert'),
   updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
 });
 export type Alert = z.infer<typeof AlertSchema>;
+
+/** An analyst's triage of an alert; the latest row per alert wins. */
+export const AlertTriageSchema = z.strictObject({
+  alert_id: column(z.uuid(), 'UUID', 'Alert triaged'),
+  status: column(z.enum(ALERT_STATUSES), 'LowCardinality(String)', 'open, acknowledged or closed'),
+  actor: column(z.string().max(253), 'String', 'Who changed it'),
+  note: column(z.string().max(4096), 'String', 'Why'),
+  updated_at: column(millis(), 'DateTime64(3)', 'When (latest wins)'),
+});
+export type AlertTriage = z.infer<typeof AlertTriageSchema>;
 
 /** Interface counters an exporter reports (sFlow counter samples): the fabric's health next to its flows. */
 export const InterfaceCounterSchema = z.strictObject({

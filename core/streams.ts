@@ -28,13 +28,16 @@ export interface RecordStream<T> extends StoredStream {
   partitionKey(record: T): string;
 }
 
-/** Flows, partitioned by source address: per-source detector state stays in one partition. */
+/**
+ * Flows, partitioned by source node (enrichment names it), else source address: every address of a node (front
+ * end, rails, pods) meets in one partition, so per-node detector state lives in one detectors process.
+ */
 export const FLOWS: RecordStream<Flow> = {
   name: 'flows',
   codec: new WireCodec<Flow>('Flow', FlowSchema, { 1: flowV1, 2: flowV2 }),
   table: 'flows',
   topic: 'flows',
-  partitionKey: (f) => f.src_addr,
+  partitionKey: (f) => f.src_node ?? f.src_addr,
 };
 
 /** Interface counters, partitioned by exporter. */

@@ -3,6 +3,7 @@
  * fabric and rail own it, and whether traffic between two zones is allowed. Built completely before anyone
  * sees it (inventory/holder.ts swaps snapshots whole), so a flow is never judged by half an inventory.
  */
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { expandHostlist } from './hostlist';
 import { PrefixTrie } from './prefix-trie';
@@ -22,6 +23,13 @@ export class InventoryError extends UserError {
   constructor(readonly problems: string[]) {
     super(`invalid inventory:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
+}
+
+interface ApprovedEgress {
+  hosts: Set<string>;
+  /** ".example.com" for "*.example.com": any subdomain, not the domain itself. */
+  domains: string[];
+  cidrs: PrefixTrie<true>;
 }
 
 interface Rule {
@@ -45,6 +53,10 @@ export class Inventory {
   private readonly zones = new PrefixTrie<string>();
   private readonly endpoints = new PrefixTrie<Endpoint>();
   private readonly proxyTrie = new PrefixTrie<true>();
+  private readonly serviceTrie = new PrefixTrie<string>();
+  private readonly approved = new Map<string, ApprovedEgress>();
+  /** Zones where any new destination is an alert (new-destination). */
+  readonly sensitiveZones: Set<string>;
   private readonly rules = new Map<string, Rule[]>();
   readonly zoneNames: Set<string>;
   readonly nodes = new Map<string, Role>();
@@ -53,6 +65,7 @@ export class Inventory {
   private constructor(spec: InventorySpec) {
     this.defaultZone = spec.defaultZone;
     this.zoneNames = new Set([spec.defaultZone]);
+    this.sensitiveZones = new Set(spec.sensitiveZones);
   }
 
   /** Builds the snapshot, or throws InventoryError listing every problem found. */
@@ -105,11 +118,30 @@ export class Inventory {
       });
     }));
     spec.proxies.forEach((p, i) => attempt(`proxies.${i}`, () => inv.proxyTrie.insert(p, true)));
+    const services = { dns: spec.services.dns, storage: spec.services.storage, monitoring: spec.services.monitoring, 'control-plane': spec.services.controlPlane };
+    for (const [kind, list] of Object.entries(services)) {
+      list.forEach((c, i) => attempt(`services.${kind === 'control-plane' ? 'controlPlane' : kind}.${i}`, () => inv.serviceTrie.insert(c, kind)));
+    }
+    spec.sensitiveZones.forEach((z, i) => {
+      if (!inv.zoneNames.has(z)) problems.push(`sensitiveZones.${i}: unknown zone "${z}"`);
+    });
+    spec.egress.approved.forEach((a, i) => {
+      a.zones.forEach((z, j) => {
+        if (!inv.zoneNames.has(z)) problems.push(`egress.approved.${i}.zones.${j}: unknown zone "${z}"`);
+      });
+      a.destinations.forEach((d, j) => attempt(`egress.approved.${i}.destinations.${j}`, () => {
+        for (const z of a.zones) {
+          let entry = inv.approved.get(z);
+          if (!entry) inv.approved.set(z, (entry = { hosts: new Set(), domains: [], cidrs: new PrefixTrie<true>() }));
+          if (isIP(d) !== 0 || d.includes('/')) entry.cidrs.insert(d, true);
+          else if (d.startsWith('*.')) entry.domains.push(d.slice(1).toLowerCase());
+          else entry.hosts.add(d.toLowerCase());
+        }
+      }));
+    });
     if (problems.length > 0) throw new InventoryError(problems);
     // The tries index lazily on the first lookup: do it now, before the snapshot is shared.
-    inv.zones.lookup('0.0.0.0');
-    inv.endpoints.lookup('0.0.0.0');
-    inv.proxyTrie.lookup('0.0.0.0');
+    for (const trie of [inv.zones, inv.endpoints, inv.proxyTrie, inv.serviceTrie, ...[...inv.approved.values()].map((a) => a.cidrs)]) trie.lookup('0.0.0.0');
     return inv;
   }
 
@@ -140,6 +172,20 @@ export class Inventory {
 
   isProxy(addr: string): boolean {
     return this.proxyTrie.lookup(addr) === true;
+  }
+
+  /** The shared service an address belongs to: dns, storage, monitoring, control-plane, or proxy. */
+  serviceOf(addr: string): string | undefined {
+    return this.isProxy(addr) ? 'proxy' : this.serviceTrie.lookup(addr);
+  }
+
+  /** Whether egress from `zone` to `destination` (a host name the proxy was asked for, or an address) is approved. */
+  approvedEgress(zone: string, destination: string): boolean {
+    const a = this.approved.get(zone);
+    if (!a) return false;
+    if (isIP(destination) !== 0) return a.cidrs.lookup(destination) === true;
+    const host = destination.toLowerCase().replace(/\.$/, '');
+    return a.hosts.has(host) || a.domains.some((d) => host.endsWith(d));
   }
 
   /** Traffic inside a zone is allowed; between zones only what an allow rule lists (default deny). */

@@ -19,6 +19,11 @@ const name = () => z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case l
 const address = () => z.string().refine((s) => isIP(s) !== 0, 'not an IPv4 or IPv6 address');
 /** Checked for form here; inventory.ts rejects host bits set (a typo far more often than an intent). */
 const cidr = () => z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'expected a CIDR such as 10.250.0.0/16 or fd00::/8');
+/** An approved egress destination: a host name, "*." and a domain, or an address or CIDR. */
+const destination = () => z.string().max(253).refine(
+  (s) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(s) || /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s),
+  'expected a host name, "*." and a domain, or a CIDR',
+);
 const portRange = z.union([
   z.number().int().min(0).max(65535),
   z.string().regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range "from-to"'),
@@ -62,10 +67,27 @@ export const InventorySchema = z.strictObject({
   nodes: z.array(NodeGroupSchema).default([]),
   /** Egress proxies: the only sources allowed to reach the default (internet) zone directly. */
   proxies: z.array(address()).default([]),
+  /**
+   * Shared services: addresses (or CIDRs) every job may talk to. The outside-allocation and scan detectors do
+   * not hold traffic with them against a job's allocation.
+   */
   services: z.strictObject({
     dns: z.array(address()).default([]),
     storage: z.array(cidr()).default([]),
-  }).default({ dns: [], storage: [] }),
+    monitoring: z.array(cidr()).default([]),
+    controlPlane: z.array(cidr()).default([]),
+  }).default({ dns: [], storage: [], monitoring: [], controlPlane: [] }),
+  /** Zones whose every new destination is an alert (new-destination), e.g. the weights enclave. */
+  sensitiveZones: z.array(name()).default([]),
+  /** Egress destinations the owners approved, per source zone: traffic to them is not an egress anomaly. */
+  egress: z.strictObject({
+    approved: z.array(z.strictObject({
+      zones: z.array(name()).min(1),
+      /** Host names ("pypi.org"), domains with a wildcard ("*.huggingface.co": its subdomains), CIDRs. */
+      destinations: z.array(destination()).min(1),
+      description: z.string().max(512).optional(),
+    })).default([]),
+  }).default({ approved: [] }),
 });
 
 export type InventoryFile = z.input<typeof InventorySchema>;

@@ -39,6 +39,9 @@ export interface ClusterOptions {
   name?: string;
 }
 
+/** The egress destinations the simulated cluster's owners approved: the scenarios' default too. */
+export const APPROVED_EGRESS = ['huggingface.co', 'pypi.org', 'files.pythonhosted.org', 'api.wandb.ai', 'github.com'] as const;
+
 export const MIN_NODES = 8;
 export const MAX_NODES = 4096;
 export const MAX_RAILS = 16;
@@ -190,8 +193,12 @@ export function clusterInventory(o: ClusterOptions): InventoryFile {
     proxies: ['10.10.0.10', '10.10.0.11'],
     services: {
       dns: ['10.245.0.53', '10.245.0.54'],
-      storage: [`10.40.0.0/${storagePrefix}`],
+      storage: [`10.40.0.0/${storagePrefix}`, '10.50.0.0/24'],
+      monitoring: ['10.240.0.13'],
+      controlPlane: ['10.240.0.0/24'],
     },
+    sensitiveZones: ['weights'],
+    egress: { approved: [{ zones: ['training', 'inference'], destinations: [...APPROVED_EGRESS], description: 'model hub, package index, experiment tracking, source' }] },
   };
 }
 

@@ -18,7 +18,7 @@ import { loadInventory } from '../inventory/holder';
 import { expandHostlist } from '../inventory/hostlist';
 import { Inventory } from '../inventory/inventory';
 import { InventorySchema } from '../inventory/schema';
-import { clusterInventory } from './cluster';
+import { APPROVED_EGRESS, clusterInventory } from './cluster';
 import type { AttackKind, TrapKind } from './events';
 
 /** The scenario the demo plays and the samples come from: the example 64-node cluster, every attack and trap once. */
@@ -196,7 +196,7 @@ export const ScenarioSchema = z.strictObject({
   inference: InferenceSchema.default(InferenceSchema.parse({})),
   /** Hosts the egress proxy lets through: normal egress goes only here. */
   egress: z.strictObject({ approved: z.array(hostname()).min(1).max(200) })
-    .default({ approved: ['huggingface.co', 'pypi.org', 'files.pythonhosted.org', 'api.wandb.ai', 'github.com'] }),
+    .default({ approved: [...APPROVED_EGRESS] }),
   attacks: z.array(AttackSchema).default([]),
   traps: z.array(TrapSchema).default([]),
 }).superRefine((s, ctx) => {

@@ -32,7 +32,7 @@ const DAY_MS = 86_400_000;
 export class ScoreWindowError extends UserError {}
 
 /** The fields of an alert the score reads: what loadAlerts() selects, and what a test writes by hand. */
-export type ScoredAlert = Pick<Alert, 'alert_id' | 'time' | 'detector' | 'title'>
+export type ScoredAlert = Pick<Alert, 'alert_id' | 'time' | 'detector' | 'summary'>
   & Partial<Pick<Alert, 'src_addr' | 'dst_addr' | 'src_node' | 'dst_node'>>;
 
 /** ms since the epoch, both ends included. */
@@ -63,7 +63,7 @@ export interface FalseAlert {
   alert_id: string;
   time: number;
   detector: string;
-  title: string;
+  summary: string;
   /** Ids of the benign traps it matched; empty when it matched nothing. */
   traps: string[];
 }
@@ -138,7 +138,7 @@ export function score(truth: TruthLabel[], alerts: ScoredAlert[], window: ScoreW
     if (matched.some((l) => l.class === 'attack')) {
       for (const l of matched) hits.get(l.id)?.push(a);
     } else {
-      falseAlerts.push({ alert_id: a.alert_id, time: a.time, detector: a.detector, title: a.title, traps: matched.map((l) => l.id).sort(cmp) });
+      falseAlerts.push({ alert_id: a.alert_id, time: a.time, detector: a.detector, summary: a.summary, traps: matched.map((l) => l.id).sort(cmp) });
     }
   }
 
@@ -190,15 +190,15 @@ type OptionalField = (typeof OPTIONAL_FIELDS)[number];
 /** The alerts stored with a time in the window, each in its latest version (the table replaces by updated_at). */
 export async function loadAlerts(store: Store, window: ScoreWindow): Promise<ScoredAlert[]> {
   // time_ms, not time: an alias named like a column would stand for it in WHERE too.
-  const rows = await store.rows<{ alert_id: string; time_ms: string; detector: string; title: string } & Record<OptionalField, string | null>>(
-    `SELECT alert_id, toUnixTimestamp64Milli(time) AS time_ms, detector, title, src_addr, dst_addr, src_node, dst_node
+  const rows = await store.rows<{ alert_id: string; time_ms: string; detector: string; summary: string } & Record<OptionalField, string | null>>(
+    `SELECT alert_id, toUnixTimestamp64Milli(time) AS time_ms, detector, summary, src_addr, dst_addr, src_node, dst_node
       FROM ${store.tbl('alerts')} FINAL
       WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time <= fromUnixTimestamp64Milli({until:Int64})
       ORDER BY time, detector, alert_id`,
     { since: window.since, until: window.until },
   );
   return rows.map((r) => {
-    const alert: ScoredAlert = { alert_id: r.alert_id, time: Number(r.time_ms), detector: r.detector, title: r.title };
+    const alert: ScoredAlert = { alert_id: r.alert_id, time: Number(r.time_ms), detector: r.detector, summary: r.summary };
     // NULL addresses and empty node names both mean the detector named none.
     for (const k of OPTIONAL_FIELDS) if (r[k]) alert[k] = r[k];
     return alert;
@@ -239,7 +239,7 @@ export function formatScore(s: Score): string {
     `Alerts: ${s.alerts} in the window, ${s.trueAlerts} on attacks, ${s.falseAlerts.length} false (${s.falsePerDay.toFixed(2)} per simulated day)`,
     '',
     'False alerts:',
-    ...table(['time', 'detector', 'title', 'benign trap'], s.falseAlerts.map((f) => [iso(f.time), f.detector, f.title, list(f.traps)])),
+    ...table(['time', 'detector', 'summary', 'benign trap'], s.falseAlerts.map((f) => [iso(f.time), f.detector, f.summary, list(f.traps)])),
     '',
     'Per detector:',
     ...table(['detector', 'alerts', 'false', 'caught', 'expected', 'expected but missed'], s.detectors.map((d) => [

@@ -1,7 +1,10 @@
-import { AlertSchema, AllocationSchema, InventoryAddressSchema } from '../records';
+import { AllocationSchema, InventoryAddressSchema } from '../records';
 import { Migration, createTableSql } from './migration';
 
-/** Tables the inventory, allocation and detector stages fill; latest version of a row wins (ReplacingMergeTree). */
+/**
+ * Tables the inventory and allocation stages fill; latest version of a row wins (ReplacingMergeTree). It made a
+ * first alerts table too, which no release ever wrote: migration 6 replaces it.
+ */
 export const inventoryAllocationsAlerts: Migration = {
   version: 3,
   name: 'inventory, allocations and alerts tables',
@@ -11,11 +14,6 @@ export const inventoryAllocationsAlerts: Migration = {
       tbl('allocations'),
       AllocationSchema,
       'ENGINE = ReplacingMergeTree(updated_at) ORDER BY (node, start, job_id, pod)',
-    ),
-    createTableSql(
-      tbl('alerts'),
-      AlertSchema,
-      'ENGINE = ReplacingMergeTree(updated_at) PARTITION BY toYYYYMM(time) ORDER BY (detector, alert_id)',
     ),
   ],
 };

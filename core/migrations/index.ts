@@ -9,22 +9,25 @@ import { columnDdl, columnsOf } from '../columns';
 import type { ClickHouseConfig } from '../config';
 import { FlowSchema } from '../flow';
 import type { Logger } from '../log';
-import { AlertSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
+import { AlertSchema, AlertTriageSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
 import type { Store } from '../clickhouse';
 import { flows } from './001_flows';
 import { flowsRollup } from './002_flows_rollup';
 import { inventoryAllocationsAlerts } from './003_inventory_allocations_alerts';
 import { writerIntents } from './004_writer_intents';
 import { interfaceCounters } from './005_interface_counters';
+import { alerts } from './006_alerts';
+import { egressRollups } from './007_egress_rollups';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters];
+export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups];
 
 const RECORD_TABLES: [string, z.ZodObject][] = [
   ['flows', FlowSchema],
   ['inventory_addresses', InventoryAddressSchema],
   ['allocations', AllocationSchema],
   ['alerts', AlertSchema],
+  ['alert_triage', AlertTriageSchema],
   ['interface_counters', InterfaceCounterSchema],
 ];
 

@@ -15,7 +15,7 @@
  * - proxy-bypass: an upload straight to an outside address. egress-spike.
  * - policy-denied: a Kubernetes job's pod trying an outside address, dropped by policy (Hubble, DROPPED,
  *   POLICY_DENIED: the seed's TrainingPodUnexpectedEgress). policy-denied.
- * - weights-new-destination: a weights-enclave node sending to a destination it never sends to.
+ * - weights-new-destination: a weights-enclave node sending to a destination it never sends to. new-destination.
  *
  * An attack starting from a job's member uses its node's front end, even in a Kubernetes job (a node
  * compromised, not a pod), except policy-denied, which is a pod's by definition.
@@ -197,7 +197,7 @@ export function attackIncident(ctx: Ctx, a: Attack): Incident | undefined {
         return undefined;
       }
       chunks(ctx, Math.max(1, Math.round((ctx.until - ctx.at) / 15_000)), a.bytes, (start, end, bytes) => tcp(vault, target.frontend!, a.port, start, end, bytes));
-      return made([vault.name], [vault.frontend], [], `weights-enclave node ${vault.name} sends ${a.bytes} bytes to ${target.name}:${a.port}, a destination it never sends to`);
+      return made([vault.name], [vault.frontend], ['new-destination'], `weights-enclave node ${vault.name} sends ${a.bytes} bytes to ${target.name}:${a.port}, a destination it never sends to`);
     }
   }
 }

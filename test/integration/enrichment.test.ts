@@ -25,6 +25,7 @@ const hubbleLine = (seq: number, time: number, src: string, dst: string): string
 /** The example inventory with its zones and node names renamed: a second, equally valid inventory. */
 function renamedInventory(text: string): string {
   return text.replace(/name: training/, 'name: training-b').replace(/from: training,/g, 'from: training-b,').replace(/to: training,/g, 'to: training-b,')
+    .replace('zones: [training, inference]', 'zones: [training-b, inference]')
     .replace('hosts: gpu[001-064]\n', 'hosts: b-gpu[001-064]\n');
 }
 

@@ -1,6 +1,7 @@
 /** Migrations on embedded ClickHouse: applied once, idempotent, and the schema follows the code. */
 import { columnsOf } from '../../core/columns';
 import { FlowSchema } from '../../core/flow';
+import { AlertSchema } from '../../core/records';
 import { MIGRATIONS } from '../../core/migrations';
 import { cli, query, testEnv, TestEnv } from '../helpers';
 
@@ -17,8 +18,13 @@ describe('migrations', () => {
 
     const tables = (await query<{ name: string; engine: string }>(t, "SELECT name, engine FROM system.tables WHERE database = 'eastwatch' ORDER BY name"));
     expect(tables).toEqual([
+      { name: 'alert_triage', engine: 'ReplacingMergeTree' },
       { name: 'alerts', engine: 'ReplacingMergeTree' },
       { name: 'allocations', engine: 'ReplacingMergeTree' },
+      { name: 'egress_1h', engine: 'SummingMergeTree' },
+      { name: 'egress_1h_mv', engine: 'MaterializedView' },
+      { name: 'egress_5m', engine: 'SummingMergeTree' },
+      { name: 'egress_5m_mv', engine: 'MaterializedView' },
       { name: 'flows', engine: 'MergeTree' },
       { name: 'flows_1m', engine: 'SummingMergeTree' },
       { name: 'flows_1m_mv', engine: 'MaterializedView' },
@@ -27,8 +33,10 @@ describe('migrations', () => {
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
       { name: 'writer_intents', engine: 'MergeTree' },
     ]);
-    const cols = await query<{ name: string; type: string }>(t, "SELECT name, type FROM system.columns WHERE database = 'eastwatch' AND table = 'flows' ORDER BY position");
-    expect(cols).toEqual(columnsOf(FlowSchema).map((c) => ({ name: c.name, type: c.ch })));
+    for (const [table, schema] of [['flows', FlowSchema], ['alerts', AlertSchema]] as const) {
+      const cols = await query<{ name: string; type: string }>(t, `SELECT name, type FROM system.columns WHERE database = 'eastwatch' AND table = '${table}' ORDER BY position`);
+      expect(cols).toEqual(columnsOf(schema).map((c) => ({ name: c.name, type: c.ch })));
+    }
     const [flows] = await query<{ partition_key: string; sorting_key: string }>(t, "SELECT partition_key, sorting_key FROM system.tables WHERE database = 'eastwatch' AND name = 'flows'");
     expect(flows).toEqual({ partition_key: 'toDate(time_received)', sorting_key: 'toStartOfHour(time_received), src_zone, dst_zone, src_addr, dst_addr, time_received' });
   });

@@ -26,19 +26,20 @@ const TRUTH: TruthLabel[] = [
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const row = (n: number, time: number, detector: string, names: Partial<Alert>, updated_at = time): Alert => ({
-  alert_id: uuid(n), time, detector, severity: 'warning', title: `${detector} alert ${n}`, evidence: '{}', status: 'open', updated_at, ...names,
+  alert_id: uuid(n), fingerprint: `fp${n}`, detector, severity: 'warning', state: 'firing', time, first_seen: time, last_seen: time, raised_at: time,
+  summary: `${detector} alert ${n}`, bytes: 0, flows: 1, evidence: '{}', updated_at, ...names,
 });
 
 const ROWS: Alert[] = [
   row(1, T0 + 10 * MIN - 1000, 'lateral-movement', { src_node: 'gpu001' }), // a second before the attack: false
-  row(2, T0 + 12 * MIN, 'lateral-movement', { src_node: 'gpu001', src_addr: '10.0.0.1', dst_addr: '10.0.0.9', job_id: 'job-1' }),
+  row(2, T0 + 12 * MIN, 'lateral-movement', { src_node: 'gpu001', src_addr: '10.0.0.1', dst_addr: '10.0.0.9', src_job: 'job-1' }),
   row(3, T0 + 62 * MIN, 'zone-crossing', { dst_addr: '::ffff:10.0.1.4', src_zone: 'tenant', dst_zone: 'bmc' }),
   row(4, T0 + 63 * MIN, 'zone-crossing', { src_addr: 'fd00::4' }),
   row(5, T0 + 35 * MIN, 'egress-baseline', { src_node: 'stor01' }), // the trap: false
   row(6, T0 - 3 * 86_400_000, 'lateral-movement', { src_node: 'gpu001' }), // another run's: outside the window
-  // Triaged later: the newer version (a new title) is the one scored, once.
+  // Updated later: the newer version (a new summary) is the one scored, once.
   row(7, T0 + 90 * MIN, 'scan', { dst_node: 'gpu099' }),
-  row(7, T0 + 90 * MIN, 'scan', { dst_node: 'gpu099', title: 'scan alert 7, triaged', status: 'false-positive' }, T0 + 100 * MIN),
+  row(7, T0 + 90 * MIN, 'scan', { dst_node: 'gpu099', summary: 'scan alert 7, ended', state: 'ended' }, T0 + 100 * MIN),
 ];
 const LATEST = ROWS.filter((r, i) => !ROWS.slice(i + 1).some((later) => later.alert_id === r.alert_id));
 
@@ -76,8 +77,8 @@ describe('eastwatch score', () => {
     expect(expected.attacks.map((a) => [a.id, a.detector, a.timeToDetectMs])).toEqual([
       ['lateral', 'lateral-movement', 2 * MIN], ['bmc', 'zone-crossing', 2 * MIN], ['exfil', null, null],
     ]);
-    expect(expected.falseAlerts.map((f) => [f.alert_id, f.title, f.traps])).toEqual([
-      [uuid(1), 'lateral-movement alert 1', []], [uuid(5), 'egress-baseline alert 5', ['checkpoint']], [uuid(7), 'scan alert 7, triaged', []],
+    expect(expected.falseAlerts.map((f) => [f.alert_id, f.summary, f.traps])).toEqual([
+      [uuid(1), 'lateral-movement alert 1', []], [uuid(5), 'egress-baseline alert 5', ['checkpoint']], [uuid(7), 'scan alert 7, ended', []],
     ]);
   });
 

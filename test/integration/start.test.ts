@@ -28,7 +28,10 @@ describe('eastwatch start', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: 'ok',
-      stages: { 'kafka-broker': 'ok', kafka: 'ok', clickhouse: 'ok', writer: 'ok', 'allocation-sources': 'ok', enrichment: 'ok', 'kafka-producers': 'ok', 'flow-listeners': 'ok', http: 'ok' },
+      stages: {
+        'kafka-broker': 'ok', kafka: 'ok', clickhouse: 'ok', writer: 'ok', 'allocation-sources': 'ok', 'alert-publisher': 'ok', inventory: 'ok',
+        'streaming-detectors': 'ok', 'windowed-detectors': 'ok', enrichment: 'ok', 'kafka-producers': 'ok', 'flow-listeners': 'ok', http: 'ok',
+      },
     });
 
     const written = 'eastwatch_records_out_total{stage="writer"}';

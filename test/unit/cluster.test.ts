@@ -104,7 +104,7 @@ describe('clusterInventory at other sizes', () => {
 
     // Storage service CIDRs hold the storage nodes and not the weights enclave.
     const storageFrontends = all.filter((a) => a.fabric === 'frontend' && a.role === 'storage');
-    expect(storageFrontends.filter((a) => spec.services.storage.some((c) => inside(a.address, c)) !== (a.zone === 'storage')))
+    expect(storageFrontends.filter((a) => spec.services.storage.some((c) => inside(a.address, c)) !== (a.zone === 'storage' || a.zone === 'weights')))
       .toEqual([]);
     expect(spec.proxies).toEqual(all.filter((a) => a.role === 'proxy' && a.fabric === 'frontend').map((a) => a.address));
     for (const p of spec.proxies) expect(inv.zoneOf(p)).toBe('dmz');
@@ -115,7 +115,7 @@ describe('clusterInventory at other sizes', () => {
     expect(spec.nodes[0]).toMatchObject({ hosts: 'gpu[0001-2048]', frontend: '10.30.1.1', oob: '10.250.1.1' });
     expect(spec.nodes[0]!.backend).toEqual(Array.from({ length: 8 }, (_, r) => `10.200.${16 * r}.1`));
     expect(spec.zones.find((z) => z.name === 'training')!.cidrs).toEqual(['10.30.0.0/16', '10.200.0.0/16', '10.244.0.0/16', 'fd00:10:244::/48']);
-    expect(spec.services.storage).toEqual(['10.40.0.0/23']);
+    expect(spec.services.storage).toEqual(['10.40.0.0/23', '10.50.0.0/24']);
     const at = (a: string) => inv.endpointOf(a);
     expect(at('10.30.1.17')).toStrictEqual({ node: 'gpu0017', role: 'gpu', fabric: 'frontend' });
     expect(at('10.200.48.17')).toStrictEqual({ node: 'gpu0017', role: 'gpu', fabric: 'backend', rail: 3 });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { columnsMarkdown } from '../../core/columns';
+import { AlertSchema } from '../../core/records';
 import { envMarkdown } from '../../app/config';
 import { FlowSchema } from '../../core/flow';
 
@@ -13,6 +14,9 @@ describe('README', () => {
   });
   it('documents every flows column as the Flow schema defines it', () => {
     expect(readme).toContain(columnsMarkdown(FlowSchema));
+  });
+  it('documents every alert field as the Alert schema defines it', () => {
+    expect(readme).toContain(columnsMarkdown(AlertSchema));
   });
   it('starts with the two commands', () => {
     expect(readme).toMatch(/```sh\nnpm ci && npm start .*\nnpm ci && npm test .*\n```/);

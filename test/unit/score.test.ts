@@ -18,7 +18,7 @@ const WINDOW = { since: T0, until: T0 + 12 * HOUR };
 const label = (l: Partial<TruthLabel> & Pick<TruthLabel, 'id' | 'kind' | 'start' | 'end'>): TruthLabel =>
   ({ class: 'attack', nodes: [], addresses: [], description: l.id, ...l });
 const alert = (alert_id: string, time: number, detector: string, names: Partial<ScoredAlert>): ScoredAlert =>
-  ({ alert_id, time, detector, title: `${detector} on ${alert_id}`, ...names });
+  ({ alert_id, time, detector, summary: `${detector} on ${alert_id}`, ...names });
 
 const A1 = label({ id: 'A1', kind: 'lateral-ssh', nodes: ['gpu001'], addresses: ['10.0.0.1'], start: T0 + 10 * MIN, end: T0 + 20 * MIN, detectors: ['lateral-movement'] });
 const A2 = label({ id: 'A2', kind: 'scan', nodes: ['gpu002'], addresses: ['10.0.0.2'], start: T0 + 60 * MIN, end: T0 + 70 * MIN, detectors: ['scan'] });
@@ -70,10 +70,10 @@ describe('score', () => {
       detected: 3, missed: 2, recall: 0.6,
       alerts: 11, trueAlerts: 7,
       falseAlerts: [
-        { alert_id: 'x-before', time: A1.start - 1000, detector: 'lateral-movement', title: 'lateral-movement on x-before', traps: [] },
-        { alert_id: 'trap-only', time: T0 + 30 * MIN, detector: 'egress-baseline', title: 'egress-baseline on trap-only', traps: ['B1'] },
-        { alert_id: 'a2-end-grace+1', time: A2.end + GRACE + 1, detector: 'scan', title: 'scan on a2-end-grace+1', traps: [] },
-        { alert_id: 'unrelated', time: T0 + 200 * MIN, detector: 'scan', title: 'scan on unrelated', traps: [] },
+        { alert_id: 'x-before', time: A1.start - 1000, detector: 'lateral-movement', summary: 'lateral-movement on x-before', traps: [] },
+        { alert_id: 'trap-only', time: T0 + 30 * MIN, detector: 'egress-baseline', summary: 'egress-baseline on trap-only', traps: ['B1'] },
+        { alert_id: 'a2-end-grace+1', time: A2.end + GRACE + 1, detector: 'scan', summary: 'scan on a2-end-grace+1', traps: [] },
+        { alert_id: 'unrelated', time: T0 + 200 * MIN, detector: 'scan', summary: 'scan on unrelated', traps: [] },
       ],
       falsePerDay: 8,
       detectors: [

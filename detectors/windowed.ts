@@ -1,0 +1,85 @@
+/**
+ * The windowed detectors' stage: on an interval, each windowed detector queries the rollups up to the newest
+ * event time stored (not the wall clock: a backfill of last week is judged as last week). It runs in the
+ * process that owns ClickHouse; with embedded chDB (one process per data directory) that is the writer's.
+ * A failed evaluation is logged and counted and tried again on the next interval.
+ */
+import type { Store } from '../core/clickhouse';
+import type { Logger } from '../core/log';
+import type { Stage } from '../core/stage';
+import type { Inventory } from '../inventory/inventory';
+import type { FindingSink, WindowedDetector } from './detector';
+import { findingsTotal, windowedRuns } from './metrics';
+
+export interface WindowedDeps {
+  store: Store;
+  inventory: () => Inventory | undefined;
+  detectors: WindowedDetector[];
+  sink: FindingSink;
+  log: Logger;
+}
+
+export class WindowedDetectors implements Stage {
+  readonly name = 'windowed-detectors';
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly intervalMs: number, private readonly deps: WindowedDeps) {}
+
+  async start(): Promise<void> {
+    const tick = () => {
+      this.running = this.evaluate().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.intervalMs);
+  }
+
+  /**
+   * The newest event time stored, over the flows received in the last hour. sFlow samples carry no flow time
+   * (the collector stamps their arrival), so they set it only where nothing else is collected: a replay or a
+   * backfill of other sources must not be judged by the wall clock.
+   */
+  private async eventNow(): Promise<number | undefined> {
+    const { store } = this.deps;
+    const [r] = await store.rows<{ t: string; sflow: string }>(
+      `SELECT toString(toUnixTimestamp64Milli(maxIf(time_end, source_kind != 'sflow'))) AS t, toString(toUnixTimestamp64Milli(max(time_end))) AS sflow
+        FROM ${store.tbl('flows')} WHERE time_received >= now64(3) - INTERVAL 1 HOUR`,
+    );
+    const t = Number(r?.t ?? 0) || Number(r?.sflow ?? 0);
+    return t > 0 ? t : undefined;
+  }
+
+  /** One pass of every windowed detector; resolves when their findings are durable. */
+  async evaluate(): Promise<void> {
+    const inv = this.deps.inventory();
+    if (!inv) return;
+    let now: number | undefined;
+    try {
+      now = await this.eventNow();
+    } catch (e) {
+      this.deps.log.warn({ err: e }, 'windowed detectors: reading the rollups failed; trying again');
+      return;
+    }
+    if (now === undefined) return;
+    for (const d of this.deps.detectors) {
+      try {
+        const findings = await d.evaluate(this.deps.store, inv, now);
+        for (const f of findings) this.deps.sink.observe(f);
+        findingsTotal.inc({ detector: d.name }, findings.length);
+        windowedRuns.inc({ detector: d.name, result: 'ok' });
+      } catch (e) {
+        windowedRuns.inc({ detector: d.name, result: 'error' });
+        this.deps.log.warn({ err: e, detector: d.name }, 'windowed detector failed; trying again on the next interval');
+      }
+    }
+    await this.deps.sink.flush(now);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
