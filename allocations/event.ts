@@ -30,6 +30,8 @@ export const AllocationEventSchema = z.strictObject({
   start: time(),
   end: time().nullable().optional(),
   pattern: z.enum(PATTERNS).default('unknown'),
+  /** The expected collective graph: each node's back-end peers (the nodes it sends to), e.g. from NCCL's log. */
+  peers: z.record(z.string().min(1).max(253), z.array(z.string().min(1).max(253)).max(4096)).optional(),
   source: z.string().min(1).max(64).default('kafka'),
 }).refine((e) => e.nodes !== undefined || e.pods !== undefined, { message: 'an allocation names its nodes or its pods' })
   .refine((e) => e.end === undefined || e.end === null || e.end >= e.start, { message: 'end is before start' });
@@ -42,7 +44,7 @@ export function allocationRows(e: AllocationEvent, updatedAt: number): Allocatio
   const base = { job_id: e.job_id, start: e.start, pattern: e.pattern, source: e.source, updated_at: updatedAt, ...(e.end != null ? { end: e.end } : {}) };
   const nodes = e.nodes === undefined ? [] : typeof e.nodes === 'string' ? expandHostlist(e.nodes) : e.nodes;
   return [
-    ...nodes.map((node) => ({ ...base, node })),
+    ...nodes.map((node) => ({ ...base, node, ...(e.peers?.[node] ? { peers: e.peers[node] } : {}) })),
     ...(e.pods ?? []).map((p) => ({ ...base, node: p.node, pod: p.name, ...(p.ip ? { pod_ip: p.ip } : {}) })),
   ];
 }

@@ -25,7 +25,7 @@ export interface NcclGraph {
   nodes: string[];
   /** Each host's network peers (the hosts its ranks send to), sorted. */
   peers: Record<string, string[]>;
-  /** Network connections read, and those whose ranks could not be placed on a host. */
+  /** Network connections read (their [send] lines), and those whose ranks could not be placed on a host. */
   connections: number;
   unplaced: number;
 }
@@ -42,7 +42,8 @@ export function parseNcclLog(text: string): NcclGraph {
     if (c) {
       const [from, to] = [Number(c[1]), Number(c[2])];
       host.set(c[3] === 'send' ? from : to, h);
-      if (!c[4]!.startsWith('NET/')) continue;
+      // Each network connection is printed twice, by its sender and its receiver: counted once, from the sender.
+      if (c[3] !== 'send' || !c[4]!.startsWith('NET/')) continue;
       connections++;
       sends.push([from, to]);
       continue;

@@ -17,6 +17,8 @@ export interface Span {
   /** Infinity while the allocation is open. */
   end: number;
   pattern: Allocation['pattern'];
+  /** The node's expected back-end peers, when the allocation came with its collective graph. */
+  peers?: string[];
   updated: number;
 }
 
@@ -70,6 +72,7 @@ export class AllocationTimeline {
       const span: Span = {
         job: r.job_id, node: r.node, start: r.start, end: r.end ?? Infinity, pattern: r.pattern, updated: r.updated_at,
         ...(r.pod ? { pod: r.pod } : {}),
+        ...(r.peers?.length ? { peers: r.peers } : {}),
       };
       if (!r.pod) this.push(this.byNode, r.node, span);
       else if (r.pod_ip) this.push(this.byPod, addressKey(r.pod_ip), span);

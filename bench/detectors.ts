@@ -1,7 +1,8 @@
 /**
  * The detectors' quality bar, measured: the demo (every role in one process, the simulator playing a scenario
  * through the real ingest paths) on BENCH_SCENARIO (default simulator/scenarios/day.yaml: a simulated day of the
- * 64-node cluster) at BENCH_SPEED (default 200x), every detector on, seed-egress-volume included. Prints the
+ * 64-node cluster) at BENCH_SPEED (default 200x), its first BENCH_DURATION when set, every detector on,
+ * seed-egress-volume included. Prints the
  * demo's report (recall, false alerts per simulated day, time to detect per attack, the egress detectors side by
  * side, detection latency) and a last JSON line of the figures, with the process's peak RSS.
  */
@@ -12,11 +13,13 @@ import { benchSetup, CLI, ROOT } from './setup';
 
 const SCENARIO = process.env.BENCH_SCENARIO ?? path.join(ROOT, 'simulator/scenarios/day.yaml');
 const SPEED = process.env.BENCH_SPEED ?? '200';
+/** Plays only the scenario's first BENCH_DURATION (e.g. 3h), when set. */
+const DURATION = process.env.BENCH_DURATION;
 
 async function main(): Promise<void> {
   const bench = benchSetup({ EASTWATCH_DETECTORS: DETECTOR_NAMES.join(','), EASTWATCH_LOG_LEVEL: 'warn' });
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'demo', '--scenario', SCENARIO, '--speed', SPEED], { env: bench.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'demo', '--scenario', SCENARIO, '--speed', SPEED, ...(DURATION ? ['--duration', DURATION] : [])], { env: bench.env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => {
     out += b.toString();
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
   const [p50, p99] = grab(/p50 (\d+) ms, p99 (\d+) ms/) ?? [];
   const [rss] = grab(/^Peak RSS of this process: (\d+) MiB/m) ?? [];
   console.log(JSON.stringify({
-    scenario: path.relative(ROOT, SCENARIO), speed: Number(SPEED), flows: Number(flows), flowsPerSecond: Math.round(Number(flows) / Number(seconds)),
+    scenario: path.relative(ROOT, SCENARIO), speed: Number(SPEED), ...(DURATION ? { duration: DURATION } : {}), flows: Number(flows), flowsPerSecond: Math.round(Number(flows) / Number(seconds)),
     attacks: Number(attacks), detected: Number(detected), alerts: Number(alerts), falseAlerts: Number(falseAlerts), falsePerDay: Number(perDay),
     latencyP50Ms: Number(p50), latencyP99Ms: Number(p99), peakRssMiB: Number(rss), wallSeconds: Math.round((Date.now() - t0) / 1000),
   }));

@@ -6,14 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../app/config';
-import { openStore } from '../core/clickhouse';
 import { ensureTopics, kafkaContext } from '../core/kafka';
 import { createLogger } from '../core/log';
 import { PATTERNS } from '../core/records';
 import { AllocationDocumentError, type AllocationEventInput } from '../allocations/event';
 import { parseKubernetesPods } from '../allocations/kubernetes';
+import { parseNcclLog } from '../allocations/nccl';
 import { AllocationEventError, AllocationPublisher, validateEvents } from '../allocations/publish';
 import { parseSlurmJobs } from '../allocations/slurm';
+import { withStore } from './store';
 
 function readDoc(file: string): string {
   try {
@@ -76,12 +77,20 @@ export function registerAllocations(program: Command, config: () => Config): voi
   cmd.command('import')
     .description('publish the allocations in a Slurm or Kubernetes document, or in JSON lines of events')
     .argument('<file>', 'document ("-" for stdin)')
-    .requiredOption('--format <format>', 'slurm (squeue/scontrol/sacct --json, slurmrestd), kubernetes (kubectl get pods -o json), events (JSON lines)')
-    .action(async (file: string, o: { format: string }) => {
+    .requiredOption('--format <format>', 'slurm (squeue/scontrol/sacct --json, slurmrestd), kubernetes (kubectl get pods -o json), events (JSON lines), nccl (a job\'s NCCL_DEBUG=INFO log: its nodes and expected collective graph)')
+    .option('--job <id>', 'nccl: the job the log is of')
+    .option('--start <time>', 'nccl: the job\'s start', time)
+    .option('--pattern <pattern>', `nccl: the job's pattern: ${PATTERNS.join(', ')}`, 'unknown')
+    .action(async (file: string, o: { format: string; job?: string; start?: string | number; pattern: string }) => {
       const text = readDoc(file);
       let events: AllocationEventInput[];
       let skipped: unknown[] = [];
-      if (o.format === 'events') {
+      if (o.format === 'nccl') {
+        if (o.job === undefined || o.start === undefined) throw new AllocationEventError('--format nccl needs --job and --start: the log says who talks to whom, not which job or since when');
+        const graph = parseNcclLog(text);
+        events = [{ job_id: o.job, nodes: graph.nodes, peers: graph.peers, start: o.start, pattern: o.pattern as AllocationEventInput['pattern'], source: 'nccl' }];
+        skipped = graph.unplaced > 0 ? [{ id: 'connections', reason: `unplaced: ${graph.unplaced} of ${graph.connections} network connections name a rank no line places on a host` }] : [];
+      } else if (o.format === 'events') {
         events = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJson(l, `${file}:${i + 1}`) as AllocationEventInput);
       } else if (o.format === 'slurm' || o.format === 'kubernetes') {
         const parse = o.format === 'slurm' ? parseSlurmJobs : parseKubernetesPods;
@@ -92,7 +101,7 @@ export function registerAllocations(program: Command, config: () => Config): voi
         }
         ({ events, skipped } = doc);
       } else {
-        throw new AllocationEventError(`unknown format ${o.format}: slurm, kubernetes or events`);
+        throw new AllocationEventError(`unknown format ${o.format}: slurm, kubernetes, events or nccl`);
       }
       console.log(JSON.stringify({ published: await publish(config(), events), skipped }));
     });
@@ -103,9 +112,7 @@ export function registerAllocations(program: Command, config: () => Config): voi
     .option('--job <id>')
     .option('--at <time>', 'only allocations in force at this time', time)
     .action(async (o: { node?: string; job?: string; at?: string | number }) => {
-      const cfg = config();
-      const store = openStore(cfg.clickhouse, cfg.home);
-      try {
+      await withStore(config(), async (store) => {
         const where = [
           ...(o.node ? ['node = {node:String}'] : []),
           ...(o.job ? ['job_id = {job:String}'] : []),
@@ -119,8 +126,6 @@ export function registerAllocations(program: Command, config: () => Config): voi
           format: 'JSONEachRow',
         });
         for (const row of await rs.json()) console.log(JSON.stringify(row));
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -26,6 +26,8 @@ export interface DemoOptions {
   scenario: string;
   /** Simulated seconds per wall second. */
   speed: number;
+  /** Plays only the scenario's first this-many ms. */
+  duration?: number;
 }
 
 /** The egress proxy's front-end address: Squid lines are its flows. */
@@ -46,6 +48,7 @@ async function latencyReport(store: Store): Promise<string> {
 
 export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise<void> {
   const scenario = loadScenario(o.scenario);
+  if (o.duration !== undefined) scenario.duration = Math.min(scenario.duration, o.duration);
   const inventory = scenarioInventory(scenario);
   const dir = path.join(cfg.home, 'demo');
   mkdirSync(dir, { recursive: true });

@@ -13,7 +13,7 @@ import { configWarnings, envMarkdown, loadConfig, redacted } from '../app/config
 import { parseRoles, ROLES, Role, RoleError } from '../app/roles';
 import { decodeCapture } from './decode';
 import { runDemo } from './demo';
-import { DEFAULT_SCENARIO } from '../simulator/scenario';
+import { DEFAULT_SCENARIO, parseDuration } from '../simulator/scenario';
 import { ingestStdin } from './ingest';
 import { LOG_FORMATS, LogFormat } from '../ingest/logs/collector';
 import { produceSimulated } from './produce';
@@ -86,7 +86,12 @@ program.command('demo')
   .description('the main job on one machine: bundled Kafka and chDB, the simulated cluster with injected attacks, the alerts and their score')
   .option('--scenario <file>', 'scenario YAML', DEFAULT_SCENARIO)
   .option('--speed <x>', 'simulated seconds per wall second', positiveInt, 6)
-  .action(async (opts: { scenario: string; speed: number }) => {
+  .option('--duration <d>', 'play only the scenario\'s first D (e.g. 3h): what starts later is not played', (v: string) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a duration such as 90s, 15m or 3h');
+    return ms;
+  })
+  .action(async (opts: { scenario: string; speed: number; duration?: number }) => {
     const cfg = config(program.opts());
     await runDemo(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), opts);
   });

@@ -4,9 +4,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../app/config';
-import { openStore } from '../core/clickhouse';
 import { checkWindow, DEFAULT_GRACE_MS, formatScore, loadAlerts, score, truthWindow } from '../simulator/score';
 import { readTruth } from '../simulator/truth-file';
+import { withStore } from './store';
 import { time } from './time';
 
 const millis = (v: string): number => {
@@ -27,13 +27,7 @@ export function registerScore(program: Command, config: () => Config): void {
       const truth = readTruth(o.truth);
       const span = o.since === undefined || o.until === undefined ? truthWindow(truth, o.graceMs) : undefined;
       const window = checkWindow({ since: o.since ?? span!.since, until: o.until ?? span!.until });
-      const cfg = config();
-      const store = openStore(cfg.clickhouse, cfg.home);
-      try {
-        const result = score(truth, await loadAlerts(store, window), window, { graceMs: o.graceMs });
-        console.log(o.json ? JSON.stringify(result) : formatScore(result));
-      } finally {
-        await store.close();
-      }
+      const result = await withStore(config(), async (store) => score(truth, await loadAlerts(store, window), window, { graceMs: o.graceMs }));
+      console.log(o.json ? JSON.stringify(result) : formatScore(result));
     });
 }

@@ -2,7 +2,7 @@
  * Kafka plumbing shared by every stage: the client (TLS/SASL from config), the LZ4 codec, topic layout.
  */
 import { readFileSync } from 'node:fs';
-import { CompressionCodecs, CompressionTypes, Kafka, KafkaConfig as KafkaJsConfig, logLevel, SASLOptions } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, type Consumer, Kafka, KafkaConfig as KafkaJsConfig, logLevel, SASLOptions } from 'kafkajs';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import type { KafkaConfig } from './config';
 import type { Logger } from './log';
@@ -148,6 +148,17 @@ export async function groupProgress(kafka: Kafka, topic: string, groupId: string
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * kafkajs restarts a consumer after retriable errors (a broker outage): logged. Any other crash leaves the
+ * consumer dead for good: `fatal` hears of it, so the stage stops the process rather than run blind.
+ */
+export function onConsumerCrash(consumer: Consumer, what: string, log: Logger, fatal: (e: Error) => void): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) log.warn({ err: payload.error }, `${what} consumer crashed; kafkajs restarts it`);
+    else fatal(payload.error);
+  });
 }
 
 /** Runs `f`, again while it fails with a retriable Kafka error (a broker still loading, a topic just made). */

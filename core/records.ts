@@ -32,6 +32,11 @@ export const AllocationSchema = z.strictObject({
   start: column(millis(), 'DateTime64(3)', 'Allocation start'),
   end: column(millis().optional(), 'Nullable(DateTime64(3))', 'Allocation end; NULL while running'),
   pattern: column(z.enum(PATTERNS), 'LowCardinality(String)', 'Expected collective communication pattern'),
+  peers: column(
+    z.array(z.string().max(253)).max(4096).optional(),
+    'Array(String)',
+    'Nodes this node is expected to send to on the back end (the collective graph imported with the allocation); empty: learned from its traffic',
+  ),
   source: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Where the allocation came from: slurm, kubernetes, cli, kafka'),
   updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
 });

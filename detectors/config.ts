@@ -22,6 +22,8 @@ export const DetectorsConfigSchema = z.strictObject({
   scanPorts: leaf(z.number().int().min(2).max(65_536).default(24), 'EASTWATCH_SCAN_PORTS', 'scan: distinct ports probed on one host in one window that make a scan'),
   topologyLearnMs: leaf(ms(10_000, DAY).default(2 * MIN), 'EASTWATCH_TOPOLOGY_LEARN_MS', 'topology-mismatch: a job\'s back-end edges seen in its first this-long are its pattern (when no expected graph came with the allocation)'),
   topologyMinFlows: leaf(z.number().int().min(1).max(10_000).default(2), 'EASTWATCH_TOPOLOGY_MIN_FLOWS', 'topology-mismatch: records of a new edge before it is reported'),
+  topologyShareFactor: leaf(z.number().min(1.5).max(1000).default(5), 'EASTWATCH_TOPOLOGY_SHARE_FACTOR', 'topology-mismatch: a node sending this many times its job\'s median back-end volume in 5 minutes departs from its peers'),
+  topologyShareMinBytes: leaf(z.number().int().min(0).default(1 << 30), 'EASTWATCH_TOPOLOGY_SHARE_MIN_BYTES', 'topology-mismatch: ...and sent at least this much'),
   windowedIntervalMs: leaf(ms(1000, 3600e3).default(15_000), 'EASTWATCH_WINDOWED_INTERVAL_MS', 'How often the windowed detectors query the rollups'),
   egressLookbackMs: leaf(ms(MIN, 30 * DAY).default(DAY), 'EASTWATCH_EGRESS_LOOKBACK_MS', 'egress-spike: volume to a destination first seen within this long is summed (the slow case)'),
   egressHistoryMs: leaf(ms(MIN, 400 * DAY).default(7 * DAY), 'EASTWATCH_EGRESS_HISTORY_MS', 'egress-spike and new-destination: how far back a destination counts as seen before'),

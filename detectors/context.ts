@@ -29,6 +29,8 @@ export interface Side {
   jobs: string[];
   /** The shared service the address belongs to (dns, storage, proxy, monitoring, control-plane). */
   service?: string;
+  /** The node's expected back-end peers at the flow's time, when its allocation came with a collective graph. */
+  peers?: string[];
 }
 
 /**
@@ -60,11 +62,13 @@ export function sidesOf(inv: Inventory, timeline: AllocationTimeline, f: Flow, g
     const j = jobsAround(timeline, addr, node, f.time_start, graceMs);
     const service = inv.serviceOf(addr);
     const pod = j.pod ?? reportedPod;
+    const peers = node === undefined ? undefined : timeline.nodeAt(node, f.time_start)?.peers;
     return {
       addr, zone: inv.zoneOf(addr), jobs: j.jobs, oob: inv.endpointOf(addr)?.fabric === 'oob',
       ...((node ?? j.node) !== undefined ? { node: node ?? j.node } : {}),
       ...(pod ? { pod } : {}),
       ...(service !== undefined ? { service } : {}),
+      ...(peers ? { peers } : {}),
     };
   };
   return [side(f.src_addr, f.src_node, f.src_pod), side(f.dst_addr, f.dst_node, f.dst_pod)];

@@ -12,18 +12,20 @@ import { PolicyDenied } from './policy-denied';
 import { Scan } from './scan';
 import { SeedEgressVolume } from './seed-egress-volume';
 import { TopologyMismatch } from './topology-mismatch';
+import { TrafficShare } from './traffic-share';
 import { ZoneViolation } from './zone-violation';
 
 export interface DetectorInfo {
   name: DetectorName;
-  kind: 'streaming' | 'windowed';
+  /** Where it runs: on the flows topic, on the rollups, or both halves. */
+  kind: 'streaming' | 'windowed' | 'both';
   /** What it flags, in one line. */
   description: string;
 }
 
 export const DETECTORS: readonly DetectorInfo[] = [
   { name: 'outside-allocation', kind: 'streaming', description: 'a node or pod of a running job exchanges traffic with a node outside its allocation that is no shared service' },
-  { name: 'topology-mismatch', kind: 'streaming', description: "back-end traffic off the job's collective pattern: a new edge after the job's first minutes, or a rail crossing" },
+  { name: 'topology-mismatch', kind: 'both', description: "back-end traffic off the job's collective pattern: a new edge, a rail crossing, a node whose share of the job's traffic departs from its peers'" },
   { name: 'egress-spike', kind: 'windowed', description: 'egress to unapproved destinations: a new one however slowly, or a known one above its hour-of-week baseline' },
   { name: 'seed-egress-volume', kind: 'windowed', description: "the seed's rule: a zone's 10-minute egress rate above 1.5x its 7-day average (off by default, for comparison)" },
   { name: 'zone-violation', kind: 'streaming', description: "a flow the inventory's zone matrix does not allow, or egress that does not go through the proxy" },
@@ -50,6 +52,7 @@ export function windowedDetectors(cfg: DetectorsConfig): WindowedDetector[] {
       mads: cfg.egressSpikeMads, minSamples: cfg.egressMinSamples,
     }),
     new SeedEgressVolume(),
+    new TrafficShare({ factor: cfg.topologyShareFactor, minBytes: cfg.topologyShareMinBytes }),
     new NewDestination({ historyMs: cfg.egressHistoryMs, windowMs: cfg.newDestinationWindowMs, warmupMs: cfg.newDestinationWarmupMs }),
   ];
   return all.filter((d) => cfg.enabled.includes(d.name));

@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { WireError } from '../core/codec';
 import { failpoint } from '../core/failpoint';
 import type { Flow } from '../core/flow';
-import type { KafkaContext } from '../core/kafka';
+import { type KafkaContext, onConsumerCrash } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { kafkaLag, recordsFailed, recordsIn } from '../core/metrics';
 import type { Stage, StageContext } from '../core/stage';
@@ -22,6 +22,8 @@ import type { Finding } from './finding';
 import { findingsTotal } from './metrics';
 
 const STAGE = 'detectors';
+/** Nodes remembered as exporting their own flows (a DPU), at most. */
+const MAX_DPU_NODES = 100_000;
 const EXPIRE_EVERY_MS = 10_000;
 
 export interface StreamingDeps {
@@ -43,6 +45,11 @@ export class StreamingDetectors implements Stage {
   private watermark = 0;
   private sflowWatermark = 0;
   private lastExpire = 0;
+  /**
+   * Nodes whose DPU exports what they send. A leaf switch samples the same traffic again (sFlow), stamped on
+   * arrival rather than when it happened: for these nodes the samples add nothing and are not judged.
+   */
+  private readonly dpuNodes = new Set<string>();
   private running = false;
 
   constructor(private readonly cfg: DetectorsConfig, private readonly deps: StreamingDeps) {
@@ -61,12 +68,9 @@ export class StreamingDetectors implements Stage {
     await this.feed.start((e) => ctx.fatal(e));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.deps.kafka.topics.flows, fromBeginning: true });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) this.deps.log.warn({ err: payload.error }, 'detectors consumer crashed; kafkajs restarts it');
-      else {
-        this.running = false;
-        ctx.fatal(payload.error);
-      }
+    onConsumerCrash(this.consumer, 'detectors', this.deps.log, (e) => {
+      this.running = false;
+      ctx.fatal(e);
     });
     this.running = true;
     await this.consumer.run({
@@ -113,6 +117,8 @@ export class StreamingDetectors implements Stage {
     if (!inv) return;
     const before = out.length;
     for (const flow of flows) {
+      if (flow.observation_point === 'dpu' && flow.src_node !== undefined && this.dpuNodes.size < MAX_DPU_NODES) this.dpuNodes.add(flow.src_node);
+      if (flow.observation_point === 'switch' && flow.src_node !== undefined && this.dpuNodes.has(flow.src_node)) continue;
       if (flow.source_kind === 'sflow') {
         if (flow.time_end > this.sflowWatermark) this.sflowWatermark = flow.time_end;
       } else if (flow.time_end > this.watermark) this.watermark = flow.time_end;

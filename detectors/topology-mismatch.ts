@@ -1,8 +1,9 @@
 /**
- * topology-mismatch: a job's back-end traffic against its collective pattern. The expected graph is learned
- * from the job's first minutes on the back end (what NCCL set up: ring neighbours, tree parents and children,
- * expert groups, pipeline stages); after that, a back-end edge into the job that was not in it, with a few
- * records, is reported, and so is any rail crossing (PXN keeps NIC i talking to NIC i of the peer), at once.
+ * topology-mismatch: a job's back-end traffic against its collective pattern. The expected graph comes with the
+ * allocation when it was imported (`eastwatch allocations import --format nccl`: each node's peers from NCCL's
+ * log), and is otherwise learned from each member's first minutes on the back end (what NCCL set up: ring
+ * neighbours, tree parents and children, expert groups, pipeline stages). A back-end edge into the job outside
+ * it, with a few records, is reported, and so is any rail crossing (PXN keeps NIC i talking to NIC i), at once.
  *
  * Back-end traffic is what goes between back-end (rail) addresses, or RoCEv2 (udp/4791) anywhere. RoCEv2's
  * source port is an entropy hash of the queue pair: nothing is keyed on it, edges are node to node. Native
@@ -20,8 +21,12 @@ const MAX_JOBS = 10_000;
 const MAX_EDGES = 100_000;
 
 interface JobGraph {
-  /** Event time the job's back-end traffic was first seen, and until when its edges are learned. */
-  learnUntil: number;
+  /**
+   * Per member: until when its edges are learned, from its own first back-end flow. Per node, not per job: a
+   * node's flows are in order (one partition), while partitions judged side by side can be minutes apart in event
+   * time, so a job-wide window could close before a lagging member was ever seen.
+   */
+  learnUntil: Map<string, number>;
   lastSeen: number;
   edges: Set<string>;
   /** New edges seen after learning, with their records so far. */
@@ -50,7 +55,7 @@ export class TopologyMismatch implements StreamingDetector {
     let g = this.jobs.get(job);
     if (!g) {
       if (this.jobs.size >= MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
-      g = { learnUntil: t + this.o.learnMs, lastSeen: t, edges: new Set(), candidates: new Map() };
+      g = { learnUntil: new Map(), lastSeen: t, edges: new Set(), candidates: new Map() };
       this.jobs.set(job, g);
     }
     g.lastSeen = Math.max(g.lastSeen, t);
@@ -75,21 +80,29 @@ export class TopologyMismatch implements StreamingDetector {
       });
       return;
     }
-    if (member && t < g.learnUntil) {
-      if (g.edges.size < MAX_EDGES) g.edges.add(edge);
-      return;
+    // The graph that came with the allocation, when one did (either direction: acknowledgements flow back).
+    const given = src.peers !== undefined || dst.peers !== undefined;
+    if (given) {
+      if (member && (src.peers?.includes(dst.node) || dst.peers?.includes(src.node))) return;
+    } else {
+      let until = g.learnUntil.get(src.node);
+      if (member && until === undefined && g.learnUntil.size < MAX_EDGES) g.learnUntil.set(src.node, (until = t + this.o.learnMs));
+      if (member && until !== undefined && t < until) {
+        if (g.edges.size < MAX_EDGES) g.edges.add(edge);
+        return;
+      }
+      if (g.edges.has(edge)) return;
     }
-    if (g.edges.has(edge)) return;
     const seen = (g.candidates.get(edge) ?? 0) + 1;
     if (g.candidates.size < MAX_EDGES) g.candidates.set(edge, seen);
     if (seen < this.o.minFlows) return;
-    const peers = [...g.edges].filter((e) => e.startsWith(`${src.node}>`)).map((e) => e.slice(src.node!.length + 1));
+    const peers = src.peers ?? [...g.edges].filter((e) => e.startsWith(`${src.node}>`)).map((e) => e.slice(src.node!.length + 1));
     out.push({
       ...base, key: [job, src.node, 'edge'],
       summary: member
         ? `${nameOf(src)} sent back-end traffic to ${nameOf(dst)}, not one of its collective peers in job ${job}`
         : `${nameOf(src)}, not a member, joined job ${job}'s back-end traffic to ${nameOf(dst)}`,
-      details: { expected_peers: peers, learned_edges: g.edges.size, new_edge: edge },
+      details: { expected_peers: peers, expected_from: given ? 'allocation' : 'learned', learned_edges: g.edges.size, new_edge: edge },
       where: `${whereOf({ src_node: src.node, dst_node: dst.node })}`,
     });
   }

@@ -15,7 +15,7 @@ import type { Store } from '../core/clickhouse';
 import { WireError } from '../core/codec';
 import { zodDetail } from '../core/error-text';
 import type { DeadLetter } from '../core/dead-letter';
-import type { KafkaContext } from '../core/kafka';
+import { type KafkaContext, onConsumerCrash } from '../core/kafka';
 import type { StoredStream } from '../core/streams';
 import type { Logger } from '../core/log';
 import { failpoint } from '../core/failpoint';
@@ -94,13 +94,9 @@ export class Writer implements Stage {
   async start(ctx: StageContext): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
-    // kafkajs restarts the consumer after retriable errors (a broker outage); any other crash ends the writer.
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) this.log.warn({ err: payload.error }, 'writer consumer crashed; kafkajs restarts it');
-      else {
-        this.running = false;
-        ctx.fatal(payload.error);
-      }
+    onConsumerCrash(this.consumer, 'writer', this.log, (e) => {
+      this.running = false;
+      ctx.fatal(e);
     });
     this.running = true;
     await this.consumer.run({

@@ -65,6 +65,8 @@ describe('command-line errors', () => {
     oneLine(slurm, /no slurm allocation could be read: .*malformed/);
     oneLine(await run(t, ['allocations', 'import', file('text.json', 'not json\nat all'), '--format', 'slurm'], noKafka), /text\.json: not JSON/);
     oneLine(await run(t, ['allocations', 'import', path.join(t.home, 'missing.json'), '--format', 'slurm'], noKafka), /missing\.json: ENOENT/);
+    oneLine(await run(t, ['allocations', 'import', file('nccl.log', 'gpu001:1:1 [0] NCCL INFO comm 0x1 rank 0 nranks 2'), '--format', 'nccl'], noKafka), /--format nccl needs --job and --start/);
+    oneLine(await run(t, ['allocations', 'import', file('app.log', 'step 1 loss 2.3'), '--format', 'nccl', '--job', 'x', '--start', '0'], noKafka), /no NCCL INFO line places a rank on a host/);
     for (const r of [deployment, slurm]) expect(r.ms).toBeLessThan(5000);
   });
 

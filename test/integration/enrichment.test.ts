@@ -14,6 +14,7 @@ import { parseSlurmJobs } from '../../allocations/slurm';
 import { waitCaughtUp } from '../../core/kafka';
 import { API_POD_LIST, KUBECTL_PODS, NOW, SCONTROL_V0039, SINGLE_POD_IPV6, SLURMRESTD_V0040, SQUEUE_V0041 } from '../allocation-fixtures';
 import { tcpFlowLine } from '../hubble-fixtures';
+import { NCCL_LOG } from '../nccl-fixtures';
 import { cli, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
 
@@ -54,6 +55,10 @@ describe('allocations and enrichment', () => {
     const pods = JSON.parse(await cli(t, ['allocations', 'import', podsFile, '--format', 'kubernetes'])) as { published: number };
     await cli(t, ['allocations', 'add', '--job', 'A', '--nodes', 'gpu[001-004]', '--start', '2025-11-24T09:00:00Z', '--end', '2025-11-24T12:00:00Z', '--pattern', 'ring']);
     await cli(t, ['allocations', 'add', '--job', 'B', '--nodes', 'gpu[001-004]', '--start', '2025-11-24T12:00:00Z', '--pattern', 'all-to-all']);
+    const ncclFile = path.join(t.home, 'nccl.log');
+    writeFileSync(ncclFile, NCCL_LOG);
+    const nccl = JSON.parse(await cli(t, ['allocations', 'import', ncclFile, '--format', 'nccl', '--job', 'C', '--start', '2025-11-24T14:00:00Z', '--pattern', 'ring']));
+    expect(nccl).toEqual({ published: 1, skipped: [] });
     const expectedSlurm = parseSlurmJobs(SQUEUE_V0041, NOW);
     expect(slurm).toEqual({ published: expectedSlurm.events.length, skipped: expectedSlurm.skipped });
     const kube = parseKubernetesPods(KUBECTL_PODS, NOW);
@@ -122,7 +127,11 @@ describe('allocations and enrichment', () => {
     const expected = [...expectedSlurm.events, ...kube.events].flatMap((e) => allocationRows(AllocationEventSchema.parse(e), 0));
     const key = (r: Record<string, unknown>) =>
       `${String(r.job_id)} ${String(r.node)} ${String(r.pod ?? '')} ${Number(r.start ?? r.start_ms)} ${(r.end ?? r.end_ms) == null ? '-' : Number(r.end ?? r.end_ms)}`;
-    expect(listed.filter((r) => r.source !== 'cli').map(key).sort()).toEqual(expected.map(key).sort());
+    expect(listed.filter((r) => r.source !== 'cli' && r.source !== 'nccl').map(key).sort()).toEqual(expected.map(key).sort());
+    // The collective graph imported from NCCL's log, on each node's row.
+    expect(await query(t, "SELECT node, peers FROM eastwatch.allocations FINAL WHERE job_id = 'C' ORDER BY node")).toEqual([
+      { node: 'gpu001', peers: ['gpu002'] }, { node: 'gpu002', peers: ['gpu003'] }, { node: 'gpu003', peers: ['gpu004'] }, { node: 'gpu004', peers: ['gpu001'] },
+    ]);
     const at = async (time: string) => (await cli(t, ['allocations', 'list', '--node', 'gpu002', '--at', time])).split('\n').filter(Boolean)
       .map((l) => (JSON.parse(l) as { job_id: string }).job_id);
     expect(await at('2025-11-24T11:59:00Z')).toEqual(['A']);

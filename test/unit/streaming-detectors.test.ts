@@ -164,6 +164,14 @@ describe('topology-mismatch', () => {
     expect(out[0]!.summary).toBe('gpu005 sent from rail 2 to rail 3 of gpu006 in job 88213: rails should stay aligned');
   });
 
+  it('learns each member from its own first flows: partitions judged side by side are minutes apart', () => {
+    // gpu001-008's partitions judged up to minute 1, gpu009-016's only from minute 5 (they lag, or the allocation
+    // reached them late): the later members' ring edges are still learned, not reported.
+    const early = Array.from({ length: 8 }, (_, i) => roce(1 + i, 2 + i, T0 + 30 * SEC));
+    const late = [0, 1, 2].flatMap((m) => Array.from({ length: 8 }, (_, i) => roce(9 + i, 1 + ((9 + i) % 16), T0 + (5 + m) * MIN)));
+    expect(judge([topo()], ALLOCS, [...early, ...late])).toEqual([]);
+  });
+
   it('learns the next job of a reused node afresh', () => {
     const C = job('88216', 1, 4, T0 + 61 * MIN);
     const cRing = Array.from({ length: 4 }, (_, m) => [1, 2, 3, 4].map((n) => roce(n, 1 + (n % 4), T0 + 61 * MIN + m * MIN + 2 * SEC))).flat();
