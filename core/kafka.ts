@@ -2,7 +2,7 @@
  * Kafka plumbing shared by every stage: the client (TLS/SASL from config), the LZ4 codec, topic layout.
  */
 import { readFileSync } from 'node:fs';
-import { CompressionCodecs, CompressionTypes, type Consumer, Kafka, KafkaConfig as KafkaJsConfig, logLevel, SASLOptions } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, type Consumer, type ConsumerRunConfig, Kafka, KafkaConfig as KafkaJsConfig, logLevel, SASLOptions } from 'kafkajs';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import type { KafkaConfig } from './config';
 import type { Logger } from './log';
@@ -151,14 +151,18 @@ export async function groupProgress(kafka: Kafka, topic: string, groupId: string
 }
 
 /**
- * kafkajs restarts a consumer after retriable errors (a broker outage): logged. Any other crash leaves the
- * consumer dead for good: `fatal` hears of it, so the stage stops the process rather than run blind.
+ * Connects a stage's consumer group member, subscribes it to `topics` from the beginning and runs it. kafkajs
+ * restarts a consumer after retriable errors (a broker outage): logged. Any other crash leaves the consumer dead
+ * for good: `fatal` hears of it, so the stage stops the process rather than run blind.
  */
-export function onConsumerCrash(consumer: Consumer, what: string, log: Logger, fatal: (e: Error) => void): void {
+export async function runConsumer(consumer: Consumer, topics: string[], what: string, log: Logger, fatal: (e: Error) => void, run: ConsumerRunConfig): Promise<void> {
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) log.warn({ err: payload.error }, `${what} consumer crashed; kafkajs restarts it`);
     else fatal(payload.error);
   });
+  await consumer.run(run);
 }
 
 /** Runs `f`, again while it fails with a retriable Kafka error (a broker still loading, a topic just made). */

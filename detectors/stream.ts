@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { WireError } from '../core/codec';
 import { failpoint } from '../core/failpoint';
 import type { Flow } from '../core/flow';
-import { type KafkaContext, onConsumerCrash } from '../core/kafka';
+import { type KafkaContext, runConsumer } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { kafkaLag, recordsFailed, recordsIn } from '../core/metrics';
 import type { Stage, StageContext } from '../core/stage';
@@ -66,14 +66,12 @@ export class StreamingDetectors implements Stage {
   async start(ctx: StageContext): Promise<void> {
     if (!this.deps.inventory()) this.deps.log.warn('no inventory configured (EASTWATCH_INVENTORY): the detectors judge nothing until one is');
     await this.feed.start((e) => ctx.fatal(e));
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.deps.kafka.topics.flows, fromBeginning: true });
-    onConsumerCrash(this.consumer, 'detectors', this.deps.log, (e) => {
+    this.running = true;
+    const fatal = (e: Error) => {
       this.running = false;
       ctx.fatal(e);
-    });
-    this.running = true;
-    await this.consumer.run({
+    };
+    await runConsumer(this.consumer, [this.deps.kafka.topics.flows], 'detectors', this.deps.log, fatal, {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,

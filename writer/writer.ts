@@ -15,7 +15,7 @@ import type { Store } from '../core/clickhouse';
 import { WireError } from '../core/codec';
 import { zodDetail } from '../core/error-text';
 import type { DeadLetter } from '../core/dead-letter';
-import { type KafkaContext, onConsumerCrash } from '../core/kafka';
+import { type KafkaContext, runConsumer } from '../core/kafka';
 import type { StoredStream } from '../core/streams';
 import type { Logger } from '../core/log';
 import { failpoint } from '../core/failpoint';
@@ -92,14 +92,12 @@ export class Writer implements Stage {
   }
 
   async start(ctx: StageContext): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
-    onConsumerCrash(this.consumer, 'writer', this.log, (e) => {
+    this.running = true;
+    const fatal = (e: Error) => {
       this.running = false;
       ctx.fatal(e);
-    });
-    this.running = true;
-    await this.consumer.run({
+    };
+    await runConsumer(this.consumer, [...this.streams.keys()], 'writer', this.log, fatal, {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 2,
