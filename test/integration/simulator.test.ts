@@ -37,7 +37,7 @@ async function simulate(t: TestEnv, args: string[]): Promise<{ emitted: Emitted;
   const emitted = JSON.parse(out.trim().split('\n').at(-1)!) as Emitted;
   const records = Object.values(emitted.emitted).reduce((s, e) => s + e.records, 0) - (emitted.emitted.allocations?.records ?? 0);
   // Every record the simulator sent (IPFIX records, sFlow samples, Hubble and Squid lines) reaches ClickHouse.
-  await waitFor(async () => ((await metricValue(http, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')) >= records ? true : undefined), 120_000,
+  await waitFor(async () => ((await metricValue(http, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}')) >= records ? true : undefined), 240_000,
     () => `stored ${records}? ${app.output().slice(-2000)}`);
   for (const c of [collectors, app]) {
     c.proc.kill('SIGTERM');
@@ -62,7 +62,8 @@ describe('the simulator through the pipeline', () => {
 
   it('stores the default scenario as the cluster behaves: jobs, rings, rails, and every attack at its labelled time', async () => {
     t = testEnv({ EASTWATCH_INVENTORY: EXAMPLE_INVENTORY });
-    const { emitted, truth } = await simulate(t, ['--scenario', DEFAULT_SCENARIO, '--speed', '30']);
+    // 15x: the writer's inserts (and their materialized views) share 2 cores with the collectors; faster loses UDP.
+    const { emitted, truth } = await simulate(t, ['--scenario', DEFAULT_SCENARIO, '--speed', '15']);
     expect(Object.values(emitted.byVia).every((n) => n > 0)).toBe(true);
 
     const rows = await query<Row>(t, `SELECT src_node, dst_node, src_job, dst_job, dst_zone, src_rail, dst_rail, dst_port,
