@@ -17,13 +17,12 @@ import { AllocationFeed } from '../allocations/feed';
 import type { Inventory } from '../inventory/inventory';
 import type { DetectorsConfig } from './config';
 import { sidesOf } from './context';
+import { DpuCoverage } from './dpu-coverage';
 import type { FindingSink, StreamingDetector } from './detector';
 import type { Finding } from './finding';
 import { findingsTotal } from './metrics';
 
 const STAGE = 'detectors';
-/** Nodes remembered as exporting their own flows (a DPU), at most. */
-const MAX_DPU_NODES = 100_000;
 const EXPIRE_EVERY_MS = 10_000;
 
 export interface StreamingDeps {
@@ -45,11 +44,7 @@ export class StreamingDetectors implements Stage {
   private watermark = 0;
   private sflowWatermark = 0;
   private lastExpire = 0;
-  /**
-   * Nodes whose DPU exports what they send. A leaf switch samples the same traffic again (sFlow), stamped on
-   * arrival rather than when it happened: for these nodes the samples add nothing and are not judged.
-   */
-  private readonly dpuNodes = new Set<string>();
+  private readonly dpus = new DpuCoverage();
   private running = false;
 
   constructor(private readonly cfg: DetectorsConfig, private readonly deps: StreamingDeps) {
@@ -115,8 +110,7 @@ export class StreamingDetectors implements Stage {
     if (!inv) return;
     const before = out.length;
     for (const flow of flows) {
-      if (flow.observation_point === 'dpu' && flow.src_node !== undefined && this.dpuNodes.size < MAX_DPU_NODES) this.dpuNodes.add(flow.src_node);
-      if (flow.observation_point === 'switch' && flow.src_node !== undefined && this.dpuNodes.has(flow.src_node)) continue;
+      if (this.dpus.covered(flow)) continue;
       if (flow.source_kind === 'sflow') {
         if (flow.time_end > this.sflowWatermark) this.sflowWatermark = flow.time_end;
       } else if (flow.time_end > this.watermark) this.watermark = flow.time_end;

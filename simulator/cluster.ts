@@ -121,6 +121,7 @@ export function clusterInventory(o: ClusterOptions): InventoryFile {
     controlPlane: bmc.page().take(3, 11),
     proxy: bmc.take(2, 21),
     dpu: bmc.page().take(n, 1),
+    vaultDpu: bmc.take(2, 101),
     // Switches from page 10 as in the example, which leaves room for the servers of a small cluster.
     railLeaf: bmc.page(10).take(rails, 1),
     spine: bmc.take(SPINES, 21),
@@ -180,6 +181,7 @@ export function clusterInventory(o: ClusterOptions): InventoryFile {
       { hosts: hosts('inf', inference, 2), role: 'gpu', frontend: '10.20.1.1', oob: oob.inference },
       { hosts: hosts('stor', storage, 2), role: 'storage', frontend: ip(storageFirst), oob: oob.storage },
       { hosts: hosts('vault', 2, 2), role: 'storage', frontend: '10.50.0.11', oob: oob.vault },
+      { hosts: hosts('vault', 2, 2, '-dpu'), role: 'dpu', oob: oob.vaultDpu },
       { hosts: hosts('cp', 3, 2), role: 'control-plane', frontend: '10.240.0.11', oob: oob.controlPlane },
       { hosts: 'jump01', role: 'control-plane', frontend: '10.240.0.5' },
       { hosts: hosts('proxy', 2, 2), role: 'proxy', frontend: '10.10.0.10', oob: oob.proxy },

@@ -27,7 +27,7 @@ describe('clusterInventory({ nodes: 64, rails: 8 })', () => {
   it('is the example cluster: the same nodes, each address with the same owner, fabric, rail and zone', () => {
     expect([...inv.nodes].sort()).toEqual([...example.nodes].sort());
     expect(rows(inv)).toEqual(rows(example));
-    expect(rows(inv)).toHaveLength(771);
+    expect(rows(inv)).toHaveLength(773);
   });
 
   it('has the example zones, proxies and services', () => {
@@ -76,7 +76,7 @@ describe('clusterInventory at other sizes', () => {
     const byRole: Record<string, number> = {};
     for (const role of inv.nodes.values()) byRole[role] = (byRole[role] ?? 0) + 1;
     expect(byRole).toEqual({
-      gpu: o.nodes + inference, dpu: o.nodes, storage: storage + 2, 'control-plane': 4, proxy: 2, service: 4,
+      gpu: o.nodes + inference, dpu: o.nodes + 2 /* vaults */, storage: storage + 2, 'control-plane': 4, proxy: 2, service: 4,
       switch: o.rails + 4 + feLeaves,
     });
     const width = Math.max(3, String(o.nodes).length);
@@ -86,7 +86,7 @@ describe('clusterInventory at other sizes', () => {
     expect(inv.nodes.get(`rail-leaf${o.rails - 1}`)).toBe('switch');
 
     const all = rows(inv);
-    expect(all).toHaveLength(o.nodes * (o.rails + 3) + 2 * inference + 2 * storage + 19 + o.rails + 4 + feLeaves);
+    expect(all).toHaveLength(o.nodes * (o.rails + 3) + 2 * inference + 2 * storage + 21 + o.rails + 4 + feLeaves);
     // Mismatches are collected and compared once: an expect per address would take seconds at 4,096 nodes.
     const misplaced = all.filter((r) => r.zone !== (r.fabric === 'backend' ? 'training' : r.fabric === 'oob' ? 'bmc'
       : frontendZone.find(([re]) => re.test(r.node))?.[1]));

@@ -41,14 +41,14 @@ describe('the example inventory (inventory/example-64-nodes.yaml)', () => {
     for (const role of inv.nodes.values()) byRole[role] = (byRole[role] ?? 0) + 1;
     expect(byRole).toEqual({
       gpu: 72, // gpu001-gpu064 and inf01-inf08
-      dpu: 64,
+      dpu: 66, // gpu001-064 and vault01-02
       storage: 10, // stor01-08, vault01-02
       'control-plane': 4, // cp01-03, jump01
       proxy: 2,
       service: 4, // gw01-02, dns01-02
       switch: 16, // 8 rail leaves, 4 spines, 4 front-end leaves
     });
-    expect(inv.nodes.size).toBe(172);
+    expect(inv.nodes.size).toBe(174);
     expect([...inv.nodes.keys()].filter((n) => /^gpu\d{3}$/.test(n))).toHaveLength(64);
     expect(inv.nodes.get('gpu064')).toBe('gpu');
     expect(inv.nodes.get('gpu064-dpu')).toBe('dpu');
@@ -136,8 +136,8 @@ describe('the example inventory (inventory/example-64-nodes.yaml)', () => {
   it('lists every node address as an inventory_addresses row', () => {
     const rows = inv.addresses(1764000000000);
     // gpu: frontend + 8 rails + BMC each; dpu 1; inf 2; stor 2; vault 2; cp 2; jump 1; proxy 2; gw 1; dns 1; switches 1.
-    expect(rows).toHaveLength(64 * 10 + 64 + 8 * 2 + 8 * 2 + 2 * 2 + 3 * 2 + 1 + 2 * 2 + 2 + 2 + 16);
-    expect(rows).toHaveLength(771);
+    expect(rows).toHaveLength(64 * 10 + 66 + 8 * 2 + 8 * 2 + 2 * 2 + 3 * 2 + 1 + 2 * 2 + 2 + 2 + 16);
+    expect(rows).toHaveLength(773);
     for (const r of rows) expect(InventoryAddressSchema.parse(r)).toStrictEqual(r);
     expect(new Set(rows.map((r) => r.address)).size).toBe(rows.length);
     expect(rows.filter((r) => r.node === 'gpu017')).toStrictEqual([

@@ -1,8 +1,9 @@
 /**
  * The streaming detectors on hand-built flows of the example cluster: what each must flag, and the benign
  * traps it must not: a job's first and last seconds, late flows, checkpoint bursts to storage, shared
- * services, a node moving from one job to the next, replies.
+ * services, a node moving from one job to the next, replies; and which switch samples are left out.
  */
+import { DPU_SILENCE_MS, DpuCoverage } from '../../detectors/dpu-coverage';
 import { OutsideAllocation } from '../../detectors/outside-allocation';
 import { PolicyDenied } from '../../detectors/policy-denied';
 import { Scan } from '../../detectors/scan';
@@ -184,4 +185,27 @@ describe('topology-mismatch', () => {
   });
 
 
+});
+
+describe('switch samples of a DPU-covered node', () => {
+  const dpu = (t: number) => flow(front(1), front(2), 22, t, { src_node: 'gpu001', time_received: t });
+  const sampled = (t: number) => flow(front(1), front(2), 22, t, { src_node: 'gpu001', time_received: t, observation_point: 'switch', source_kind: 'sflow' });
+
+  it('are left out while the DPU exports, judged again once it has been silent for longer than DPU_SILENCE_MS', () => {
+    const c = new DpuCoverage();
+    expect(c.covered(sampled(T0))).toBe(false); // no DPU heard of yet
+    expect(c.covered(dpu(T0))).toBe(false);
+    expect(c.covered(sampled(T0 + MIN))).toBe(true);
+    expect(c.covered(sampled(T0 + DPU_SILENCE_MS))).toBe(true);
+    expect(c.covered(sampled(T0 + DPU_SILENCE_MS + 1))).toBe(false); // the DPU fell silent
+    expect(c.covered(dpu(T0 + 10 * MIN))).toBe(false);
+    expect(c.covered(sampled(T0 + 11 * MIN))).toBe(true);
+  });
+
+  it('are judged for a node without a DPU, and by arrival: a sample stamped hours ahead (a replay) still counts as covered', () => {
+    const c = new DpuCoverage();
+    c.covered(dpu(T0));
+    expect(c.covered(flow(front(3), front(2), 22, T0, { src_node: 'gpu003', observation_point: 'switch', source_kind: 'sflow' }))).toBe(false);
+    expect(c.covered({ ...sampled(T0 + 60 * MIN), time_received: T0 + SEC })).toBe(true);
+  });
 });
