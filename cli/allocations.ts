@@ -4,7 +4,7 @@
  * the scheduler hooks': the writer stores them, every collector's enrichment follows them.
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Config } from '../app/config';
 import { ensureTopics, kafkaContext } from '../core/kafka';
 import { createLogger } from '../core/log';
@@ -15,6 +15,7 @@ import { parseNcclLog } from '../allocations/nccl';
 import { AllocationEventError, AllocationPublisher, validateEvents } from '../allocations/publish';
 import { parseSlurmJobs } from '../allocations/slurm';
 import { withStore } from './store';
+import { time } from './time';
 
 function readDoc(file: string): string {
   try {
@@ -31,12 +32,6 @@ function parseJson(text: string, file: string): unknown {
     throw new AllocationDocumentError(`${file}: not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`);
   }
 }
-
-const time = (v: string): string | number => {
-  if (/^\d+$/.test(v)) return Number(v);
-  if (Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('expected ms since the epoch or an ISO 8601 time with offset');
-  return v;
-};
 
 /** Validates every event, then publishes them: a bad document never reaches Kafka, nor waits for it. */
 async function publish(cfg: Config, inputs: AllocationEventInput[]): Promise<number> {
@@ -64,7 +59,7 @@ export function registerAllocations(program: Command, config: () => Config): voi
     .requiredOption('--start <time>', 'start: ms since the epoch or ISO 8601', time)
     .option('--end <time>', 'end: ms since the epoch or ISO 8601', time)
     .option('--pattern <pattern>', `expected communication pattern: ${PATTERNS.join(', ')}`, 'unknown')
-    .action(async (o: { job: string; nodes?: string; pods?: string; start: string | number; end?: string | number; pattern: string }) => {
+    .action(async (o: { job: string; nodes?: string; pods?: string; start: number; end?: number; pattern: string }) => {
       const event = {
         job_id: o.job, start: o.start, pattern: o.pattern, source: 'cli',
         ...(o.nodes ? { nodes: o.nodes } : {}),
@@ -81,7 +76,7 @@ export function registerAllocations(program: Command, config: () => Config): voi
     .option('--job <id>', 'nccl: the job the log is of')
     .option('--start <time>', 'nccl: the job\'s start', time)
     .option('--pattern <pattern>', `nccl: the job's pattern: ${PATTERNS.join(', ')}`, 'unknown')
-    .action(async (file: string, o: { format: string; job?: string; start?: string | number; pattern: string }) => {
+    .action(async (file: string, o: { format: string; job?: string; start?: number; pattern: string }) => {
       const text = readDoc(file);
       let events: AllocationEventInput[];
       let skipped: unknown[] = [];
@@ -111,18 +106,17 @@ export function registerAllocations(program: Command, config: () => Config): voi
     .option('--node <name>')
     .option('--job <id>')
     .option('--at <time>', 'only allocations in force at this time', time)
-    .action(async (o: { node?: string; job?: string; at?: string | number }) => {
+    .action(async (o: { node?: string; job?: string; at?: number }) => {
       await withStore(config(), async (store) => {
         const where = [
           ...(o.node ? ['node = {node:String}'] : []),
           ...(o.job ? ['job_id = {job:String}'] : []),
           ...(o.at !== undefined ? ['start <= fromUnixTimestamp64Milli({at:Int64})', '(end IS NULL OR end > fromUnixTimestamp64Milli({at:Int64}))'] : []),
         ];
-        const at = o.at === undefined ? undefined : typeof o.at === 'number' ? o.at : Date.parse(o.at);
         const rs = await store.client.query({
           query: `SELECT job_id, node, pod, pod_ip, toUnixTimestamp64Milli(start) AS start_ms, toUnixTimestamp64Milli(end) AS end_ms, pattern, source
             FROM ${store.tbl('allocations')} FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start, job_id, node, pod`,
-          query_params: { node: o.node, job: o.job, at },
+          query_params: { node: o.node, job: o.job, at: o.at },
           format: 'JSONEachRow',
         });
         for (const row of await rs.json()) console.log(JSON.stringify(row));

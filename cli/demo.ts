@@ -17,6 +17,7 @@ import type { Logger } from '../core/log';
 import { recordsIn } from '../core/metrics';
 import type { Inventory } from '../inventory/inventory';
 import { clusterInventory, inventoryYaml } from '../simulator/cluster';
+import { DETECTORS } from '../detectors/registry';
 import { DEFAULT_GRACE_MS, formatScore, loadAlerts, score } from '../simulator/score';
 import { loadScenario, scenarioInventory } from '../simulator/scenario';
 import { writeTruth } from '../simulator/truth';
@@ -115,9 +116,11 @@ export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise
       console.log(`   ${l.class === 'attack' ? 'ATTACK' : 'benign'}  ${l.id.padEnd(24)} ${time(l.start)}-${time(l.end)}  ${l.nodes.join(',').padEnd(16)} expect: ${(l.detectors ?? []).join(', ') || '(no alert)'}`);
     }
     const window = { since: outcome.since, until: outcome.until + DEFAULT_GRACE_MS };
-    console.log('\n== Score of the stored alerts against the ground truth');
+    // A comparison detector (the seed's rule) is scored only beside the one it is compared with, below.
+    const comparisons = new Set(DETECTORS.filter((d) => d.comparison).map((d) => d.name as string));
+    console.log(`\n== Score of the stored alerts against the ground truth (apart: ${[...comparisons].join(', ')})`);
     const alerts = await loadAlerts(store, window);
-    console.log(formatScore(score(outcome.truth, alerts, window)));
+    console.log(formatScore(score(outcome.truth, alerts.filter((a) => !comparisons.has(a.detector)), window)));
     // The egress detectors alone, when the seed's rule runs beside egress-spike.
     if (cfg.detectors.enabled.includes('seed-egress-volume')) {
       for (const d of ['egress-spike', 'seed-egress-volume']) {

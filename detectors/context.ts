@@ -35,40 +35,41 @@ export interface Side {
 
 /**
  * Jobs holding the address (by its pod, else its node) at t, t - grace or t + grace: a job's first and last
- * seconds (clocks and teardown are never exact) count as the job's.
+ * seconds (clocks and teardown are never exact) count as the job's. With them, the node's expected peers at t.
  */
-export function jobsAround(timeline: AllocationTimeline, addr: string, node: string | undefined, t: number, graceMs: number): { jobs: string[]; pod?: string; node?: string } {
+function jobsAround(timeline: AllocationTimeline, addr: string, node: string | undefined, t: number, graceMs: number): { jobs: string[]; pod?: string; node?: string; peers?: string[] } {
   const jobs: string[] = [];
   let pod: string | undefined;
   let podNode: string | undefined;
+  let peers: string[] | undefined;
   for (const at of graceMs > 0 ? [t, t - graceMs, t + graceMs] : [t]) {
     const p = timeline.podAt(addr, at);
+    // The node's span at t is read even under a pod: it carries the expected peers.
+    const n = node === undefined || (p && at !== t) ? undefined : timeline.nodeAt(node, at);
+    if (at === t) peers = n?.peers;
     if (p) {
       pod ??= p.pod;
       podNode ??= p.node;
       if (!jobs.includes(p.job)) jobs.push(p.job);
-      continue;
-    }
-    const n = node === undefined ? undefined : timeline.nodeAt(node, at);
-    if (n && !jobs.includes(n.job)) jobs.push(n.job);
+    } else if (n && !jobs.includes(n.job)) jobs.push(n.job);
   }
-  return { jobs, ...(pod !== undefined ? { pod } : {}), ...(podNode !== undefined ? { node: podNode } : {}) };
+  return { jobs, ...(pod !== undefined ? { pod } : {}), ...(podNode !== undefined ? { node: podNode } : {}), ...(peers ? { peers } : {}) };
 }
 
 /** Both ends of a flow, judged at its start. */
 export function sidesOf(inv: Inventory, timeline: AllocationTimeline, f: Flow, graceMs: number): [Side, Side] {
   const side = (addr: string, reported: string | undefined, reportedPod: string | undefined): Side => {
-    const node = inv.endpointOf(addr)?.node ?? reported;
+    const endpoint = inv.endpointOf(addr);
+    const node = endpoint?.node ?? reported;
     const j = jobsAround(timeline, addr, node, f.time_start, graceMs);
     const service = inv.serviceOf(addr);
     const pod = j.pod ?? reportedPod;
-    const peers = node === undefined ? undefined : timeline.nodeAt(node, f.time_start)?.peers;
     return {
-      addr, zone: inv.zoneOf(addr), jobs: j.jobs, oob: inv.endpointOf(addr)?.fabric === 'oob',
+      addr, zone: inv.zoneOf(addr), jobs: j.jobs, oob: endpoint?.fabric === 'oob',
       ...((node ?? j.node) !== undefined ? { node: node ?? j.node } : {}),
       ...(pod ? { pod } : {}),
       ...(service !== undefined ? { service } : {}),
-      ...(peers ? { peers } : {}),
+      ...(j.peers ? { peers: j.peers } : {}),
     };
   };
   return [side(f.src_addr, f.src_node, f.src_pod), side(f.dst_addr, f.dst_node, f.dst_pod)];

@@ -21,13 +21,15 @@ export interface DetectorInfo {
   kind: 'streaming' | 'windowed' | 'both';
   /** What it flags, in one line. */
   description: string;
+  /** Kept to be scored beside another (the seed's rule), not for its own alerts: scores count it apart. */
+  comparison?: true;
 }
 
 export const DETECTORS: readonly DetectorInfo[] = [
   { name: 'outside-allocation', kind: 'streaming', description: 'a node or pod of a running job exchanges traffic with a node outside its allocation that is no shared service' },
   { name: 'topology-mismatch', kind: 'both', description: "back-end traffic off the job's collective pattern: a new edge, a rail crossing, a node whose share of the job's traffic departs from its peers'" },
   { name: 'egress-spike', kind: 'windowed', description: 'egress to unapproved destinations: a new one however slowly, or a known one above its hour-of-week baseline' },
-  { name: 'seed-egress-volume', kind: 'windowed', description: "the seed's rule: a zone's 10-minute egress rate above 1.5x its 7-day average (off by default, for comparison)" },
+  { name: 'seed-egress-volume', kind: 'windowed', description: "the seed's rule: a zone's 10-minute egress rate above 1.5x its 7-day average (off by default, for comparison)", comparison: true },
   { name: 'zone-violation', kind: 'streaming', description: "a flow the inventory's zone matrix does not allow, or egress that does not go through the proxy" },
   { name: 'policy-denied', kind: 'streaming', description: 'Hubble policy drops (POLICY_DENIED) and requests the egress proxy refused' },
   { name: 'scan', kind: 'streaming', description: 'one source contacting many hosts, or many ports of one host, outside its job within a window' },

@@ -78,7 +78,11 @@ export class Scan implements StreamingDetector {
     expireMap(ports, before, (v: number) => v);
     touch(ports, flow.dst_port, t);
     if (ports.size > this.o.ports * 4) ports.delete(ports.keys().next().value!);
-    for (const [h, p] of s.ports) if (p.size === 0 || (s.hosts.get(h) ?? 0) < before) s.ports.delete(h);
+    // Both maps are touched together, so hosts that left the window lead the port map too.
+    for (const h of s.ports.keys()) {
+      if (s.hosts.has(h)) break;
+      s.ports.delete(h);
+    }
 
     const horizontal = s.hosts.size >= this.o.hosts;
     const vertical = ports.size >= this.o.ports;

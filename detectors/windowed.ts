@@ -2,14 +2,28 @@
  * The windowed detectors' stage: on an interval, each windowed detector queries the rollups up to the newest
  * event time stored (not the wall clock: a backfill of last week is judged as last week). It runs in the
  * process that owns ClickHouse; with embedded chDB (one process per data directory) that is the writer's.
- * A failed evaluation is logged and counted and tried again on the next interval.
+ * A failed evaluation is logged and counted and tried again on the next interval. Passes further apart in event
+ * time than a rollup bucket (a replay at speed, a slow ClickHouse) catch up: each detector is evaluated at every
+ * 5-minute boundary it has not been evaluated past, so no bucket goes unjudged.
  */
 import type { Store } from '../core/clickhouse';
 import type { Logger } from '../core/log';
 import type { Stage } from '../core/stage';
 import type { Inventory } from '../inventory/inventory';
 import type { FindingSink, WindowedDetector } from './detector';
+import { FIVE_MIN } from './egress';
 import { findingsTotal, windowedRuns } from './metrics';
+
+/** Catch-up evaluations in one pass, at most: an hour of 5-minute buckets; older ones are given up. */
+const MAX_CATCH_UP = 12;
+
+/** The event times to evaluate at after `prev`: the 5-minute boundaries since (the newest MAX_CATCH_UP), then `now`. */
+export function passTimes(prev: number | undefined, now: number): number[] {
+  if (prev === undefined || now <= prev) return [now];
+  const times: number[] = [];
+  for (let b = Math.floor(prev / FIVE_MIN) * FIVE_MIN + FIVE_MIN; b < now; b += FIVE_MIN) times.push(b);
+  return [...times.slice(-MAX_CATCH_UP), now];
+}
 
 export interface WindowedDeps {
   store: Store;
@@ -24,6 +38,8 @@ export class WindowedDetectors implements Stage {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Per detector, the event time it was last evaluated at successfully. */
+  private readonly evaluatedAt = new Map<string, number>();
 
   constructor(private readonly intervalMs: number, private readonly deps: WindowedDeps) {}
 
@@ -65,9 +81,12 @@ export class WindowedDetectors implements Stage {
     if (now === undefined) return;
     for (const d of this.deps.detectors) {
       try {
-        const findings = await d.evaluate(this.deps.store, inv, now);
-        for (const f of findings) this.deps.sink.observe(f);
-        findingsTotal.inc({ detector: d.name }, findings.length);
+        for (const t of passTimes(this.evaluatedAt.get(d.name), now)) {
+          const findings = await d.evaluate(this.deps.store, inv, t);
+          for (const f of findings) this.deps.sink.observe(f);
+          findingsTotal.inc({ detector: d.name }, findings.length);
+          this.evaluatedAt.set(d.name, t);
+        }
         windowedRuns.inc({ detector: d.name, result: 'ok' });
       } catch (e) {
         windowedRuns.inc({ detector: d.name, result: 'error' });

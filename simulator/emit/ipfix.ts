@@ -7,8 +7,9 @@
  */
 import { IE, type FieldSpec, ipfixMessage, ipv4, ipv6, set, templateRecord } from '../../ingest/ipfix/encoder';
 import type { SimFlow } from '../events';
-import { type ExporterAddresses, type FlowEmitter, newStats } from './emitter';
-import { UdpExporters, type UdpTarget } from './transport';
+import { type Batch, BatchingUdpEmitter } from './batching';
+import type { ExporterAddresses } from './emitter';
+import type { UdpTarget } from './transport';
 
 const COMMON: FieldSpec[] = [
   [IE.sourceTransportPort, 2], [IE.destinationTransportPort, 2], [IE.protocolIdentifier, 1], [IE.tcpControlBits, 2],
@@ -41,8 +42,7 @@ export interface IpfixEmitterOptions {
   templateRefreshMs?: number;
 }
 
-interface Exporter {
-  address: string;
+interface Exporter extends Batch {
   /** Data records sent before the next message (the IPFIX sequence number). */
   seq: number;
   templateAt: number;
@@ -50,8 +50,6 @@ interface Exporter {
   v6: Buffer[];
   /** The message's length if sent now. */
   size: number;
-  /** Simulated time of the batch's first record. */
-  first: number;
 }
 
 /** Writes `n` (an integer below 2^53) as an unsigned 64-bit big-endian number. */
@@ -94,27 +92,20 @@ function ipfixRecord(f: SimFlow): Buffer {
   return b;
 }
 
-export class IpfixEmitter implements FlowEmitter {
+export class IpfixEmitter extends BatchingUdpEmitter<Exporter> {
   readonly name = 'ipfix';
-  readonly stats = newStats();
-  private readonly udp: UdpExporters;
-  private readonly exporters = new Map<string, Exporter>();
-  private readonly maxDatagram: number;
-  private readonly flushMs: number;
   private readonly templateRefreshMs: number;
 
   constructor(private readonly opts: IpfixEmitterOptions) {
-    this.udp = new UdpExporters(opts.target);
-    this.maxDatagram = opts.maxDatagram ?? 1400;
-    this.flushMs = opts.flushMs ?? 1000;
+    super(opts.target, opts.maxDatagram ?? 1400, opts.flushMs ?? 1000);
     this.templateRefreshMs = opts.templateRefreshMs ?? 60_000;
     if (this.maxDatagram < MESSAGE_HEADER + SET_HEADER + V6_LENGTH) throw new RangeError(`maxDatagram ${this.maxDatagram} holds no IPv6 record`);
   }
 
   flow(f: SimFlow, now: number): void {
     if (f.exporter === undefined) throw new Error(`dpu flow ${f.src} -> ${f.dst} names no exporter`);
-    const e = this.exporters.get(f.exporter) ?? this.exporter(f.exporter);
-    if (e.size > MESSAGE_HEADER && now >= e.first + this.flushMs) this.send(e, e.first + this.flushMs);
+    const e = this.batches.get(f.exporter) ?? this.exporter(f.exporter);
+    this.due(e, now);
     const record = ipfixRecord(f);
     const list = () => (record.length === V6_LENGTH ? e.v6 : e.v4);
     const cost = () => record.length + (list().length === 0 ? SET_HEADER : 0);
@@ -125,34 +116,17 @@ export class IpfixEmitter implements FlowEmitter {
     this.stats.records++;
   }
 
-  advance(now: number): void {
-    for (const e of this.exporters.values()) {
-      if (e.size > MESSAGE_HEADER && now >= e.first + this.flushMs) this.send(e, e.first + this.flushMs);
-    }
-  }
-
-  drain(): Promise<void> {
-    return this.udp.drain();
-  }
-
-  async flush(): Promise<void> {
-    // What is still batched goes out when its interval would have ended.
-    for (const e of this.exporters.values()) if (e.size > MESSAGE_HEADER) this.send(e, e.first + this.flushMs);
-    await this.drain();
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.udp.close();
+  protected pending(e: Exporter): boolean {
+    return e.size > MESSAGE_HEADER;
   }
 
   private exporter(node: string): Exporter {
     const e: Exporter = { address: this.opts.addresses.dpu(node), seq: 0, templateAt: -Infinity, v4: [], v6: [], size: MESSAGE_HEADER, first: 0 };
-    this.exporters.set(node, e);
+    this.batches.set(node, e);
     return e;
   }
 
-  private send(e: Exporter, at: number): void {
+  protected send(e: Exporter, at: number): void {
     const exportSec = Math.floor(at / 1000);
     if (at - e.templateAt >= this.templateRefreshMs) {
       this.datagram(e, ipfixMessage({ domain: DOMAIN, seq: e.seq, exportSec }, templateSet));
@@ -166,11 +140,5 @@ export class IpfixEmitter implements FlowEmitter {
     e.v4 = [];
     e.v6 = [];
     e.size = MESSAGE_HEADER;
-  }
-
-  private datagram(e: Exporter, d: Buffer): void {
-    this.udp.send(e.address, d);
-    this.stats.messages++;
-    this.stats.bytes += d.length;
   }
 }

@@ -15,8 +15,9 @@ import {
   counterSample, datagram, ethernet, flowSample, ifCounters, ipv4Packet, ipv6Packet, MAX_HEADER_BYTES, rawHeader, tcp, udp,
 } from '../../ingest/sflow/encoder';
 import type { SimFlow } from '../events';
-import { type ExporterAddresses, type FlowEmitter, fnv1a, newStats } from './emitter';
-import { UdpExporters, type UdpTarget } from './transport';
+import { type Batch, BatchingUdpEmitter } from './batching';
+import { type ExporterAddresses, fnv1a } from './emitter';
+import type { UdpTarget } from './transport';
 
 export interface SflowEmitterOptions {
   target: UdpTarget;
@@ -48,8 +49,7 @@ interface Port {
   counterSamples: number;
 }
 
-interface Agent {
-  address: string;
+interface Agent extends Batch {
   rate: number;
   random: () => number;
   ports: Map<number, Port>;
@@ -60,7 +60,6 @@ interface Agent {
   nextCounters: number;
   samples: Buffer[];
   size: number;
-  first: number;
 }
 
 /** Datagram header with an IPv4 agent address: version, address type and address, sub-agent, sequence, uptime, count. */
@@ -107,25 +106,18 @@ function sampledFrame(f: SimFlow): { header: Buffer; frameLength: number } {
   return { header: ethernet(v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, ip), frameLength };
 }
 
-export class SflowEmitter implements FlowEmitter {
+export class SflowEmitter extends BatchingUdpEmitter<Agent> {
   readonly name = 'sflow';
-  readonly stats = newStats();
-  private readonly udp: UdpExporters;
-  private readonly agents = new Map<string, Agent>();
   private readonly counterIntervalMs: number;
-  private readonly maxDatagram: number;
-  private readonly flushMs: number;
 
   constructor(private readonly opts: SflowEmitterOptions) {
-    this.udp = new UdpExporters(opts.target);
+    super(opts.target, opts.maxDatagram ?? 1400, opts.flushMs ?? 1000);
     this.counterIntervalMs = opts.counterIntervalMs ?? 30_000;
-    this.maxDatagram = opts.maxDatagram ?? 1400;
-    this.flushMs = opts.flushMs ?? 1000;
   }
 
   flow(f: SimFlow, now: number): void {
     if (f.exporter === undefined) throw new Error(`switch flow ${f.src} -> ${f.dst} names no exporter`);
-    const a = this.agents.get(f.exporter) ?? this.agent(f.exporter, now);
+    const a = this.batches.get(f.exporter) ?? this.agent(f.exporter, now);
     this.due(a, now);
     const input = this.port(a, f.src);
     const output = this.port(a, f.dst);
@@ -152,22 +144,8 @@ export class SflowEmitter implements FlowEmitter {
     input.inPackets += left;
   }
 
-  advance(now: number): void {
-    for (const a of this.agents.values()) this.due(a, now);
-  }
-
-  drain(): Promise<void> {
-    return this.udp.drain();
-  }
-
-  async flush(): Promise<void> {
-    for (const a of this.agents.values()) if (a.samples.length > 0) this.send(a, a.first + this.flushMs);
-    await this.drain();
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.udp.close();
+  protected pending(a: Agent): boolean {
+    return a.samples.length > 0;
   }
 
   private agent(name: string, now: number): Agent {
@@ -177,7 +155,7 @@ export class SflowEmitter implements FlowEmitter {
       address: this.opts.addresses.switch(name), rate, random: mulberry32(fnv1a(`${this.opts.seed ?? 1}/${name}`)), ports: new Map(),
       seq: 0, bootAt: now, nextCounters: now + this.counterIntervalMs, samples: [], size: DATAGRAM_HEADER, first: 0,
     };
-    this.agents.set(name, a);
+    this.batches.set(name, a);
     return a;
   }
 
@@ -198,8 +176,8 @@ export class SflowEmitter implements FlowEmitter {
   }
 
   /** Sends what is due at `now`: a batch past its interval, then the counters if their time came. */
-  private due(a: Agent, now: number): void {
-    if (a.samples.length > 0 && now >= a.first + this.flushMs) this.send(a, a.first + this.flushMs);
+  protected override due(a: Agent, now: number): void {
+    super.due(a, now);
     if (now < a.nextCounters) return;
     a.nextCounters += this.counterIntervalMs * (Math.floor((now - a.nextCounters) / this.counterIntervalMs) + 1);
     const speed = this.opts.ifSpeed ?? 400_000_000_000n;
@@ -219,11 +197,8 @@ export class SflowEmitter implements FlowEmitter {
     a.size += sample.length;
   }
 
-  private send(a: Agent, at: number): void {
-    const d = datagram({ agent: a.address, subAgent: 0, seq: ++a.seq, uptime: (at - a.bootAt) >>> 0 }, a.samples);
-    this.udp.send(a.address, d);
-    this.stats.messages++;
-    this.stats.bytes += d.length;
+  protected send(a: Agent, at: number): void {
+    this.datagram(a, datagram({ agent: a.address, subAgent: 0, seq: ++a.seq, uptime: (at - a.bootAt) >>> 0 }, a.samples));
     a.samples = [];
     a.size = DATAGRAM_HEADER;
   }
