@@ -188,6 +188,18 @@ export class AlertLifecycle {
   get firing(): number {
     return this.open.size;
   }
+
+  /** Firing alerts per detector and severity. */
+  firingBy(): Array<{ detector: string; severity: string; count: number }> {
+    const by = new Map<string, { detector: string; severity: string; count: number }>();
+    for (const { alert: a } of this.open.values()) {
+      const k = `${a.detector}\0${a.severity}`;
+      const have = by.get(k);
+      if (have) have.count++;
+      else by.set(k, { detector: a.detector, severity: a.severity, count: 1 });
+    }
+    return [...by.values()];
+  }
 }
 
 function evidenceOf(e: Episode, flowsTable: string): string {

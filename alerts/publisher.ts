@@ -7,11 +7,11 @@
 import { Partitioners, type Producer } from 'kafkajs';
 import type { KafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
-import type { Alert } from '../core/records';
+import { type Alert, SEVERITIES } from '../core/records';
 import type { Stage } from '../core/stage';
 import { readToEnd } from '../core/topic-snapshot';
 import type { FindingSink } from '../detectors/detector';
-import type { Finding } from '../detectors/finding';
+import { DETECTOR_NAMES, type Finding } from '../detectors/finding';
 import { AlertLifecycle } from './lifecycle';
 import { alertsFiring, alertsRaised } from './metrics';
 import { decodeAlert, encodeAlert } from './stream';
@@ -32,7 +32,7 @@ export class AlertPublisher implements Stage, FindingSink {
     this.lifecycle = new AlertLifecycle({
       ...o,
       onRaise: (a) => {
-        alertsRaised.inc({ detector: a.detector, severity: a.severity });
+        alertsRaised.inc({ detector: a.detector, severity: a.severity, src_zone: a.src_zone ?? '', dst_zone: a.dst_zone ?? '' });
         log.info({ alert_id: a.alert_id, detector: a.detector, severity: a.severity, summary: a.summary }, 'alert raised');
       },
     });
@@ -65,7 +65,9 @@ export class AlertPublisher implements Stage, FindingSink {
     const run = this.flushing.then(async () => {
       this.lifecycle.endQuiet(watermark);
       const alerts = this.lifecycle.take(all);
-      alertsFiring.set(this.lifecycle.firing);
+      // Every detector and severity has a series, 0 when nothing fires: a rule's alert resolves on a value.
+      for (const detector of DETECTOR_NAMES) for (const severity of SEVERITIES) alertsFiring.set({ detector, severity }, 0);
+      for (const { detector, severity, count } of this.lifecycle.firingBy()) alertsFiring.set({ detector, severity }, count);
       if (alerts.length === 0) return;
       await this.producer.send({ topic: this.kafka.topics.alerts, messages: alerts.map((a) => ({ key: a.fingerprint, value: encodeAlert(a) })) });
     });

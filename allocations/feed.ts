@@ -8,6 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { KafkaContext, retrying } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { recordsFailed } from '../core/metrics';
+import { allocationEventAt } from './metrics';
 import { decodeAllocationEvent, eventRows } from './stream';
 import { AllocationTimeline } from './timeline';
 
@@ -15,8 +16,11 @@ export class AllocationFeed {
   readonly timeline = new AllocationTimeline();
   private readonly consumer: Consumer;
   private readonly topic: string;
+  /** Kafka time of the newest event applied. */
+  private newest = 0;
 
-  constructor(private readonly kafka: KafkaContext, private readonly log: Logger) {
+  /** `user` names the stage the feed serves, in its metric. */
+  constructor(private readonly kafka: KafkaContext, private readonly log: Logger, private readonly user: string) {
     this.topic = kafka.topics.allocations;
     this.consumer = kafka.client.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false });
   }
@@ -53,6 +57,11 @@ export class AllocationFeed {
             recordsFailed.inc({ stage: 'enrich', source: 'allocations', reason: 'invalid-allocation-event' });
             this.log.debug({ err: e, offset: m.offset }, 'skipped allocation event');
           }
+        }
+        const last = batch.messages.at(-1);
+        if (last && Number(last.timestamp) > this.newest) {
+          this.newest = Number(last.timestamp);
+          allocationEventAt.set({ feed: this.user }, this.newest / 1000);
         }
         done.set(batch.partition, Number(batch.lastOffset()) + 1);
         check();

@@ -20,7 +20,8 @@ import { sidesOf } from './context';
 import { DpuCoverage } from './dpu-coverage';
 import type { FindingSink, StreamingDetector } from './detector';
 import type { Finding } from './finding';
-import { findingsTotal } from './metrics';
+import { EgressMeter } from './egress-meter';
+import { detectorLag, findingsTotal } from './metrics';
 
 const STAGE = 'detectors';
 const EXPIRE_EVERY_MS = 10_000;
@@ -45,10 +46,11 @@ export class StreamingDetectors implements Stage {
   private sflowWatermark = 0;
   private lastExpire = 0;
   private readonly dpus = new DpuCoverage();
+  private readonly egress = new EgressMeter();
   private running = false;
 
   constructor(private readonly cfg: DetectorsConfig, private readonly deps: StreamingDeps) {
-    this.feed = new AllocationFeed(deps.kafka, deps.log);
+    this.feed = new AllocationFeed(deps.kafka, deps.log, 'detectors');
     this.consumer = deps.kafka.client.consumer({
       groupId: cfg.groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 3000, rebalanceTimeout: 60_000, allowAutoTopicCreation: false,
     });
@@ -73,6 +75,7 @@ export class StreamingDetectors implements Stage {
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
         const findings: Finding[] = [];
         let last: string | undefined;
+        let lastTimestamp = 0;
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) break;
           // Settle: allocation events published up to settleMs after the flow are in the timeline first.
@@ -82,8 +85,10 @@ export class StreamingDetectors implements Stage {
           }
           this.judgeMessage(m.value, findings);
           last = m.offset;
+          lastTimestamp = Number(m.timestamp);
         }
         if (last === undefined) return;
+        detectorLag.set((Date.now() - lastTimestamp) / 1000);
         for (const f of findings) this.deps.sink.observe(f);
         await this.deps.sink.flush(this.watermark || this.sflowWatermark);
         failpoint('detectors-before-commit'); // alerts out, offsets not committed: the worst moment for duplicates
@@ -115,6 +120,7 @@ export class StreamingDetectors implements Stage {
         if (flow.time_end > this.sflowWatermark) this.sflowWatermark = flow.time_end;
       } else if (flow.time_end > this.watermark) this.watermark = flow.time_end;
       const [src, dst] = sidesOf(inv, this.feed.timeline, flow, this.cfg.graceMs);
+      this.egress.count(flow, src, dst, inv);
       const judged = { flow, src, dst, inv };
       for (const d of this.deps.detectors) d.judge(judged, out);
     }

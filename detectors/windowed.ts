@@ -12,6 +12,7 @@ import type { Stage } from '../core/stage';
 import type { Inventory } from '../inventory/inventory';
 import type { FindingSink, WindowedDetector } from './detector';
 import { FIVE_MIN } from './egress';
+import { updateEgressBaseline } from './egress-baseline';
 import { findingsTotal, windowedRuns } from './metrics';
 
 /** Catch-up evaluations in one pass, at most: an hour of 5-minute buckets; older ones are given up. */
@@ -40,6 +41,8 @@ export class WindowedDetectors implements Stage {
   private stopped = false;
   /** Per detector, the event time it was last evaluated at successfully. */
   private readonly evaluatedAt = new Map<string, number>();
+  /** Event time the egress baseline gauge was last set at. */
+  private baselineAt = -Infinity;
 
   constructor(private readonly intervalMs: number, private readonly deps: WindowedDeps) {}
 
@@ -94,6 +97,14 @@ export class WindowedDetectors implements Stage {
       }
     }
     await this.deps.sink.flush(now);
+    if (now - this.baselineAt >= FIVE_MIN || now < this.baselineAt) {
+      try {
+        await updateEgressBaseline(this.deps.store, inv, now);
+        this.baselineAt = now;
+      } catch (e) {
+        this.deps.log.warn({ err: e }, 'egress baseline: reading the hourly rollup failed; trying again');
+      }
+    }
   }
 
   async stop(): Promise<void> {

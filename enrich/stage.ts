@@ -20,7 +20,7 @@ export class EnrichmentStage implements Stage {
   private prune: NodeJS.Timeout | undefined;
 
   constructor(private readonly cfg: InventoryConfig, kafka: KafkaContext, private readonly log: Logger) {
-    this.feed = new AllocationFeed(kafka, log);
+    this.feed = new AllocationFeed(kafka, log, 'enrich');
     this.enricher = new Enricher(() => this.holder?.current, this.feed.timeline);
   }
 

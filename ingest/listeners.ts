@@ -12,7 +12,7 @@ import type { Stage } from '../core/stage';
 import { plainAddress } from './address';
 import { Collector, CollectorProtocol, Sinks } from './collector';
 import { DEFAULT_LIMITS, ExporterStates, ExporterTable } from './ipfix/state';
-import { tcpSessionsClosed } from './metrics';
+import { tcpSessionsClosed, watchStates } from './metrics';
 
 export interface Listener {
   protocol: string;
@@ -174,6 +174,7 @@ export interface FlowListenerDeps {
 export class FlowListeners implements Stage {
   readonly name = 'flow-listeners';
   private bound: Listener[] = [];
+  private unwatch: () => void = () => undefined;
 
   constructor(private readonly cfg: CollectorConfig, private readonly deps: FlowListenerDeps) {}
 
@@ -196,10 +197,12 @@ export class FlowListeners implements Stage {
       log: this.deps.log,
       exporterCidrs: this.cfg.exporterCidrs,
     });
+    this.unwatch = watchStates(collector.states);
     this.bound = await startListeners(this.cfg, collector, this.deps.log);
   }
 
   async stop(): Promise<void> {
+    this.unwatch();
     await Promise.all(this.bound.map((l) => l.close()));
   }
 }

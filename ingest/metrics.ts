@@ -3,8 +3,9 @@
  * datagram, or that the allow-list names, get their own `exporter` value (at most the exporter limit of them);
  * the rest count under "other", so forged source addresses cannot multiply the series.
  */
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { registry } from '../core/metrics';
+import type { ExporterStates } from './ipfix/state';
 
 /** The `exporter` (or `source`) label value of every exporter without its own series. */
 export const OTHER_EXPORTERS = 'other';
@@ -35,4 +36,33 @@ export const tcpSessionsClosed = new Counter({
   help: 'IPFIX/TCP sessions the collector closed: idle, session-limit (no place for them), evicted (their state was), out-of-step',
   labelNames: ['reason'] as const,
   registers: [registry],
+});
+
+/** The template state of this process's collectors, read when scraped. */
+const watched = new Set<ExporterStates>();
+
+/** Counts `states` in the exporter and template gauges until the returned function is called. */
+export function watchStates(states: ExporterStates): () => void {
+  watched.add(states);
+  return () => watched.delete(states);
+}
+
+const sizes = () => [...watched].map((s) => s.size);
+
+export const collectorExporters = new Gauge({
+  name: 'eastwatch_collector_exporters',
+  help: 'IPFIX/NetFlow v9 exporters (UDP addresses, TCP sessions) the collectors hold template state for',
+  registers: [registry],
+  collect() {
+    this.set(sizes().reduce((n, s) => n + s.exporters, 0));
+  },
+});
+
+export const collectorTemplates = new Gauge({
+  name: 'eastwatch_collector_templates',
+  help: 'IPFIX/NetFlow v9 templates the collectors hold, over every exporter and observation domain',
+  registers: [registry],
+  collect() {
+    this.set(sizes().reduce((n, s) => n + s.templates, 0));
+  },
 });

@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../core/log';
-import { inventoryReloads } from './metrics';
+import { inventoryLoadedAt, inventoryReloads, inventoryStale } from './metrics';
 import { Inventory, InventoryError } from './inventory';
 import { InventorySchema } from './schema';
 
@@ -48,7 +48,7 @@ export class InventoryHolder {
   constructor(private readonly path: string, private readonly log: Logger, pollMs = 1000) {
     this.snapshot = loadInventory(path);
     this.seen = this.fingerprint();
-    inventoryReloads.inc({ result: 'ok' });
+    this.loaded(true);
     log.info({ path, nodes: this.snapshot.nodes.size, zones: this.snapshot.zoneNames.size }, 'inventory loaded');
     // A change is loaded once the file stood still for one poll: an editor still writing it is not read half-way.
     let pending = '';
@@ -80,12 +80,18 @@ export class InventoryHolder {
     try {
       const next = loadInventory(this.path);
       this.snapshot = next;
-      inventoryReloads.inc({ result: 'ok' });
+      this.loaded(true);
       this.log.info({ path: this.path, why, nodes: next.nodes.size, zones: next.zoneNames.size }, 'inventory reloaded');
     } catch (e) {
-      inventoryReloads.inc({ result: 'invalid' });
+      this.loaded(false);
       this.log.error({ path: this.path, why, problems: (e as InventoryError).problems ?? [(e as Error).message] }, 'inventory not reloaded; keeping the previous one');
     }
+  }
+
+  private loaded(ok: boolean): void {
+    inventoryReloads.inc({ result: ok ? 'ok' : 'invalid' });
+    inventoryStale.set(ok ? 0 : 1);
+    if (ok) inventoryLoadedAt.set(Date.now() / 1000);
   }
 
   stop(): void {

@@ -9,6 +9,8 @@ import type { Flow } from '../../core/flow';
 import { migrate } from '../../core/migrations';
 import { EgressSpike } from '../../detectors/egress-spike';
 import { NewDestination } from '../../detectors/new-destination';
+import { updateEgressBaseline } from '../../detectors/egress-baseline';
+import { egressBaseline } from '../../detectors/metrics';
 import { SeedEgressVolume } from '../../detectors/seed-egress-volume';
 import { loadExampleInventory } from '../../inventory/example';
 import { DNS01, flow as fixtureFlow, front, MIN, PROXY, UDP, VAULT01 } from '../detector-fixtures';
@@ -33,13 +35,14 @@ describe('windowed detectors on the rollups', () => {
   let t: TestEnv;
   let store: Store;
   const inv = loadExampleInventory();
+  let flows: Flow[] = [];
 
   beforeAll(async () => {
     t = testEnv();
     const cfg = loadConfig(t.env);
     store = openStore(cfg.clickhouse, cfg.home);
     await migrate(store, cfg.clickhouse);
-    const flows: Flow[] = [
+    flows = [
       // Slow exfiltration: 1 MiB every 2 minutes for 40 minutes to a host never seen: 20 MiB, no minute above 1 MiB.
       ...Array.from({ length: 20 }, (_, i) => viaProxy(30, 'sync.example.net', NOW - 40 * MIN + i * 2 * MIN, MiB)),
       // An approved model upload of 100 GB.
@@ -93,5 +96,16 @@ describe('windowed detectors on the rollups', () => {
     expect(out.map((f) => [f.key, f.entities.src_node, f.entities.dst_node])).toEqual([[['10.50.0.11', '10.30.1.5'], 'vault01', 'gpu005']]);
     expect(out[0]!.time).toBeLessThanOrEqual(NOW);
     expect(out[0]!.first).toBe(NOW - MIN); // the minute it ended in
+  });
+
+  it("egress baseline: each zone's average egress rate over the hours of the last week, as the gauge beside eastwatch_egress_bytes_total", async () => {
+    egressBaseline.reset();
+    await updateEgressBaseline(store, inv, NOW);
+    const from = Math.floor((NOW - 7 * DAY) / HOUR) * HOUR;
+    // Computed from the flows themselves: egress (proxied, or straight to the internet) of training that ended in the week's hours.
+    const bytes = flows.filter((f) => f.src_zone === 'training' && (f.source_kind === 'proxy' || f.dst_zone === 'internet') && f.time_end >= from)
+      .reduce((n, f) => n + (f.bytes ?? 0), 0);
+    const values = (await egressBaseline.get()).values.map((v) => [v.labels.zone, v.labels.namespace, v.value]);
+    expect(values).toEqual([['training', '', bytes / ((NOW - from) / 1000)]]);
   });
 });

@@ -56,6 +56,19 @@ describe('alert lifecycle', () => {
     expect(next!.fingerprint).toBe(first!.fingerprint);
   });
 
+  it('counts the firing alerts per detector and severity (the eastwatch_alerts_firing gauge), ended ones not', () => {
+    const l = lifecycle();
+    l.observe(finding(T0));
+    l.observe(finding(T0, { key: ['88213', 'gpu008'] }));
+    l.observe(finding(T0 + 10 * MIN, { detector: 'scan', key: ['gpu009'], severity: 'critical' }));
+    expect(l.firingBy()).toEqual([
+      { detector: 'outside-allocation', severity: 'warning', count: 2 },
+      { detector: 'scan', severity: 'critical', count: 1 },
+    ]);
+    l.endQuiet(T0 + 16 * MIN);
+    expect(l.firingBy()).toEqual([{ detector: 'scan', severity: 'critical', count: 1 }]);
+  });
+
   it('keeps the largest totals of a windowed detector instead of adding them up', () => {
     const l = lifecycle();
     l.observe(finding(T0, { counts: 'total', bytes: 5e7, flows: 10 }));

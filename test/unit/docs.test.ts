@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { columnsMarkdown } from '../../core/columns';
 import { AlertSchema } from '../../core/records';
 import { envMarkdown } from '../../app/config';
+import { metricsMarkdown } from '../../app/metrics-doc';
 import { FlowSchema } from '../../core/flow';
 
 const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
@@ -17,6 +18,10 @@ describe('README', () => {
   });
   it('documents every alert field as the Alert schema defines it', () => {
     expect(readme).toContain(columnsMarkdown(AlertSchema));
+  });
+  it('documents every metric as the registry holds it, each with the bound on its series', () => {
+    expect(metricsMarkdown()).not.toContain('(unstated)');
+    expect(readme).toContain(metricsMarkdown());
   });
   it('starts with the two commands', () => {
     expect(readme).toMatch(/```sh\nnpm ci && npm start .*\nnpm ci && npm test .*\n```/);
