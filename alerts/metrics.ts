@@ -18,3 +18,10 @@ export const alertsFiring = new client.Gauge({
   labelNames: ['detector', 'severity'] as const,
   registers: [registry],
 });
+
+export const alertmanagerAlerts = new client.Counter({
+  name: 'eastwatch_alertmanager_alerts_total',
+  help: "Alerts in Alertmanager's webhook notifications, by what became of them: firing, resolved (stored), own (an eastwatch detector rule's, skipped)",
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

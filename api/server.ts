@@ -4,12 +4,16 @@ import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log';
 import type { HealthReport, Stage, StageContext } from '../core/stage';
 import type { HttpConfig } from './config';
+import type { Alert } from '../core/records';
+import { alertmanagerRoutes } from './alertmanager';
 import { healthRoutes } from './health';
 
 export interface HttpDeps {
   log: Logger;
   /** The health of every stage of the process, for /healthz. */
   health(): Promise<HealthReport>;
+  /** Where alerts from Alertmanager's webhook go, with the token it must bear; absent: no webhook route. */
+  alertmanager?: { token: string; publish(alerts: Alert[]): Promise<void> };
 }
 
 export class HttpStage implements Stage {
@@ -27,6 +31,7 @@ export class HttpStage implements Stage {
     const app = Fastify({ loggerInstance: this.deps.log.child({ stage: 'http' }) as FastifyBaseLogger });
     // Probes and scrapes arrive every few seconds: log their requests only when they fail.
     await app.register(healthRoutes, { report: this.deps.health, logLevel: 'warn' });
+    if (this.deps.alertmanager) await app.register(alertmanagerRoutes, this.deps.alertmanager);
     await app.listen({ host: this.cfg.host, port: this.cfg.port });
     app.server.on('error', (e) => ctx.fatal(e));
     this.app = app;

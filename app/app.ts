@@ -16,7 +16,9 @@ import { StageRunner } from '../core/stage';
 import { COUNTERS, FLOWS, StoredStream } from '../core/streams';
 import { AllocationSources } from '../allocations/sources';
 import { ALLOCATIONS } from '../allocations/stream';
+import { alertmanagerToken } from '../api/config';
 import { HttpStage } from '../api/server';
+import { ExternalAlerts } from '../alerts/external';
 import { AlertPublisher } from '../alerts/publisher';
 import { ALERTS } from '../alerts/stream';
 import { streamingDetectors, windowedDetectors } from '../detectors/registry';
@@ -116,6 +118,14 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
     }
   }
 
-  if (has('http')) app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health() }))).port;
+  if (has('http')) {
+    const token = alertmanagerToken(cfg.http);
+    let alertmanager: { token: string; publish: ExternalAlerts['publish'] } | undefined;
+    if (token !== undefined) {
+      const external = await runner.start(new ExternalAlerts(kafka));
+      alertmanager = { token, publish: (alerts) => external.publish(alerts) };
+    }
+    app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health(), ...(alertmanager ? { alertmanager } : {}) }))).port;
+  }
   return app;
 }

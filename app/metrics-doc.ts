@@ -41,6 +41,7 @@ export const SERIES_BOUNDS: Record<string, string> = {
   eastwatch_egress_baseline_bytes_per_second: "inventory zones x namespaces (at most 100, the rest `other`)",
   eastwatch_alerts_raised_total: `${DETECTORS} x severities (3) x (inventory zones + 1)^2 (zone names come from the inventory)`,
   eastwatch_alerts_firing: `${DETECTORS} x severities (3)`,
+  eastwatch_alertmanager_alerts_total: 'results (3)',
 };
 
 /** prom-client's default process and Node.js metrics, under the same prefix. */

@@ -84,7 +84,11 @@ export class Collector {
     const out = this.decode(protocol, packet, exporter, transport, session, now);
     if (named === undefined || !named.proven) named = this.name(protocol, exporter, session, out, named, now);
     const source = named === undefined ? OTHER_EXPORTERS : exporter;
-    named?.value.protocols.add(protocol);
+    if (named && !named.value.protocols.has(protocol)) {
+      named.value.protocols.add(protocol);
+      // The loss series exists from the first packet at 0: a rate over it is 0, not absent, until loss comes.
+      collectorLost.inc({ protocol, exporter }, 0);
+    }
     collectorPackets.inc({ protocol, exporter: source });
     for (const f of out.flows) this.opts.sinks.flow(f);
     for (const c of out.counters) this.opts.sinks.counter(c);

@@ -91,6 +91,11 @@ export function spawnCli(t: TestEnv, args: string[], extraEnv: NodeJS.ProcessEnv
   };
 }
 
+/** The UDP port a child's collector for `protocol` bound (it logs each listener). */
+export const udpPort = (app: Child, protocol: string) => waitFor(
+  () => Number(new RegExp(`"protocol":"${protocol}","transport":"udp","host":"127.0.0.1","port":(\\d+)`).exec(app.output())?.[1]) || undefined,
+  60_000, () => app.output().slice(-2000));
+
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -2,7 +2,8 @@
  * The generated alert rules under the real promtool (Debian's prometheus package): `promtool check rules` on
  * the rules file and on the PrometheusRule's groups, and `promtool test rules` with series in and alerts out for
  * every rule: quiet before its `for:`, firing after with its labels and templated annotations, and a detector's
- * alert quiet again once its episodes ended. A rule without a case here fails the test.
+ * alert quiet again once its episodes ended. A rule without a case here fails the test. The example
+ * Alertmanager configuration passes amtool.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,5 +161,10 @@ describe('the generated Prometheus rules under promtool', () => {
       throw new Error(`promtool test rules failed:\n${(e as { stdout?: string }).stdout}${(e as { stderr?: string }).stderr}`);
     }
     expect(out).toMatch(/SUCCESS/);
+  });
+
+  it('ships an example Alertmanager configuration amtool accepts', () => {
+    const out = execFileSync('amtool', ['check-config', path.resolve(__dirname, '../../alerts/alertmanager/alertmanager.example.yml')], { encoding: 'utf8' });
+    expect(out).toMatch(/SUCCESS[\s\S]*3 receivers/);
   });
 });

@@ -11,11 +11,7 @@ import { EXAMPLE_INVENTORY } from '../../inventory/example';
 import type { TruthLabel } from '../../simulator/events';
 import { DEFAULT_SCENARIO } from '../../simulator/scenario';
 import { parseTruth } from '../../simulator/truth-file';
-import { Child, cli, killChildren, metricValue, query, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
-
-const udpPort = (app: Child, protocol: string) => waitFor(
-  () => Number(new RegExp(`"protocol":"${protocol}","transport":"udp","host":"127.0.0.1","port":(\\d+)`).exec(app.output())?.[1]) || undefined,
-  60_000, () => app.output().slice(-2000));
+import { cli, killChildren, metricValue, query, spawnCli, testEnv, TestEnv, udpPort, waitFor } from '../helpers';
 
 interface Emitted {
   flows: number;

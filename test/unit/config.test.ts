@@ -60,14 +60,15 @@ describe('config', () => {
       CLICKHOUSE_URL: 'https://ch:ch-pa55@clickhouse.example:8443', CLICKHOUSE_PASSWORD: 'hunter2',
       EASTWATCH_SLURMRESTD_URL: 'http://slurm:rest-pa55@head:6820/slurm/v0.0.41/jobs', EASTWATCH_SLURMRESTD_TOKEN: 'eyJhbGciOi.jwt',
       EASTWATCH_KUBERNETES_API: 'https://kube:kube-pa55@k8s.example', EASTWATCH_HUBBLE_TOPICS: 'hubble',
+      EASTWATCH_ALERTMANAGER_TOKEN: 'am-t0ken-0123456789',
     });
     const shown = JSON.stringify(redacted(cfg));
-    expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi|pa55/);
+    expect(shown).not.toMatch(/s3cret|hunter2|eyJhbGciOi|pa55|am-t0ken/);
     expect(redacted(cfg).clickhouse.url).toBe('https://***@clickhouse.example:8443');
     expect(redacted(cfg).allocations.slurmrestdUrl).toBe('http://***@head:6820/slurm/v0.0.41/jobs');
     expect(cfg.clickhouse.url).toBe('https://ch:ch-pa55@clickhouse.example:8443');
     expect(cfg.kafka.saslPassword).toBe('s3cret');
-    expect(configVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
+    expect(configVars().filter((v) => v.secret).map((v) => v.env).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'EASTWATCH_ALERTMANAGER_TOKEN', 'EASTWATCH_SLURMRESTD_TOKEN', 'KAFKA_SASL_PASSWORD']);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * What eastwatch ships to Prometheus is generated (alerts/rules/catalog.ts -> `npm run gen:monitoring`): the
- * committed rules file, PrometheusRule and runbooks must be exactly what the generator writes, and every alert
+ * What eastwatch ships to Prometheus and Grafana is generated (`npm run gen:monitoring`): the committed rules
+ * file, PrometheusRule, runbooks, dashboards and provisioning must be exactly what the generator writes, and every alert
  * must carry the annotations the monitoring-mixin conventions ask for, its runbook among the files.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -8,19 +8,20 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { ALERT_RULES } from '../../alerts/rules/catalog';
 import { monitoringFiles } from '../../alerts/rules/render';
+import { dashboardFiles } from '../../dashboards';
 
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('the generated monitoring files', () => {
-  const files = monitoringFiles();
+  const files = new Map([...monitoringFiles(), ...dashboardFiles()]);
 
   it.each([...files.keys()])('%s is committed as generated', (file) => {
     const p = path.join(ROOT, file);
     expect(existsSync(p) ? readFileSync(p, 'utf8') : `(${file} is missing: run npm run gen:monitoring)`).toBe(files.get(file));
   });
 
-  it('leaves no stale runbook behind', () => {
-    expect(readdirSync(path.join(ROOT, 'docs/runbooks')).map((f) => `docs/runbooks/${f}`).filter((f) => !files.has(f))).toEqual([]);
+  it.each(['docs/runbooks', 'dashboards/json'])('leaves nothing stale behind in %s', (dir) => {
+    expect(readdirSync(path.join(ROOT, dir)).map((f) => `${dir}/${f}`).filter((f) => !files.has(f))).toEqual([]);
   });
 
   it('names every alert EastwatchCamelCase (the seed\'s own names aside) with severity, summary, description and a runbook_url to its runbook', () => {

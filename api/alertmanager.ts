@@ -1,0 +1,77 @@
+/**
+ * Alertmanager's webhook (payload version 4): alerts raised elsewhere join eastwatch's alert store. The route
+ * exists only when a token is configured, and takes only requests bearing it (Alertmanager's
+ * http_config.authorization). It answers once the alerts are on Kafka, so Alertmanager retries the rest.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { alertsFromWebhook, type WebhookPayload } from '../alerts/alertmanager';
+import { alertmanagerAlerts } from '../alerts/metrics';
+import type { Alert } from '../core/records';
+
+export interface AlertmanagerOptions {
+  token: string;
+  publish(alerts: Alert[]): Promise<void>;
+}
+
+const text = { type: 'string', maxLength: 4096 } as const;
+const labelSet = { type: 'object', maxProperties: 64, additionalProperties: text } as const;
+
+/** The fields eastwatch reads; Alertmanager's others (and newer ones) pass. */
+const payload = {
+  type: 'object',
+  required: ['version', 'status', 'alerts', 'groupKey'],
+  properties: {
+    version: { type: 'string', const: '4' },
+    groupKey: text,
+    status: { type: 'string', enum: ['firing', 'resolved'] },
+    receiver: text,
+    externalURL: text,
+    alerts: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['status', 'labels', 'annotations', 'startsAt', 'endsAt', 'fingerprint'],
+        properties: {
+          status: { type: 'string', enum: ['firing', 'resolved'] },
+          labels: labelSet,
+          annotations: labelSet,
+          startsAt: { type: 'string', format: 'date-time' },
+          endsAt: { type: 'string', format: 'date-time' },
+          generatorURL: text,
+          fingerprint: { type: 'string', pattern: '^[0-9a-f]{1,32}$' },
+        },
+      },
+    },
+  },
+} as const;
+
+const schema = {
+  description: "Alertmanager's webhook (version 4): its alerts become eastwatch alerts, deduplicated by Alertmanager's fingerprint; resolved ones end",
+  body: payload,
+  response: { 200: { type: 'object', required: ['stored', 'skipped'], properties: { stored: { type: 'integer' }, skipped: { type: 'integer' } } } },
+};
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** A hook refusing requests without the bearer token; compared in constant time. */
+function bearer(token: string) {
+  const want = digest(token);
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m || !timingSafeEqual(digest(m[1]!), want)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
+    }
+  };
+}
+
+export const alertmanagerRoutes: FastifyPluginAsync<AlertmanagerOptions> = async (app, o) => {
+  app.post<{ Body: WebhookPayload }>('/api/v1/alertmanager', { onRequest: bearer(o.token), schema }, async (req) => {
+    const { alerts, own } = alertsFromWebhook(req.body, Date.now());
+    await o.publish(alerts);
+    alertmanagerAlerts.inc({ result: 'own' }, own);
+    for (const a of alerts) alertmanagerAlerts.inc({ result: a.state === 'ended' ? 'resolved' : 'firing' });
+    return { stored: alerts.length, skipped: own };
+  });
+};
