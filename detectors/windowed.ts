@@ -96,7 +96,12 @@ export class WindowedDetectors implements Stage {
         this.deps.log.warn({ err: e, detector: d.name }, 'windowed detector failed; trying again on the next interval');
       }
     }
-    await this.deps.sink.flush(now);
+    try {
+      await this.deps.sink.flush(now);
+    } catch (e) {
+      // Kafka down: the findings come again on the next pass (a window is re-read whole), so nothing is lost.
+      this.deps.log.warn({ err: e }, 'windowed detectors: publishing alerts failed; trying again on the next interval');
+    }
     // Every 5 minutes of event time; every pass while the rollup has no egress yet.
     if (now - this.baselineAt >= FIVE_MIN || now < this.baselineAt) {
       try {
