@@ -22,7 +22,8 @@ export class AllocationFeed {
   /** `user` names the stage the feed serves, in its metric. */
   constructor(private readonly kafka: KafkaContext, private readonly log: Logger, private readonly user: string) {
     this.topic = kafka.topics.allocations;
-    this.consumer = kafka.client.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false });
+    // A short fetch wait: stopping waits for the fetch in flight, and kafkajs's default holds it 5 s when idle.
+    this.consumer = kafka.client.consumer({ groupId: `eastwatch-allocations-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   }
 
   /**

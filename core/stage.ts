@@ -52,8 +52,11 @@ export class StageRunner {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const stage of this.started.splice(0).reverse()) {
+        const t0 = performance.now();
         try {
           await stage.stop();
+          // Each stage's drain time, so a slow shutdown names the stage that held it.
+          this.log.info({ stage: stage.name, ms: Math.round(performance.now() - t0) }, 'stage stopped');
         } catch (e) {
           this.log.error({ stage: stage.name, err: e }, 'error while stopping a stage');
         }
