@@ -5,6 +5,7 @@
  * repeated (repeat_interval, a retry, a second Alertmanager of a cluster) updates the same alert; a resolved
  * notification ends it. eastwatch's own detector rules are skipped: their alerts are in the store already.
  */
+import { z } from 'zod';
 import { type Alert, SEVERITIES, type Severity } from '../core/records';
 import { alertIdOf, fingerprintOf } from './lifecycle';
 import { DETECTORS } from '../detectors/registry';
@@ -13,24 +14,27 @@ import { detectorAlertName } from './rules/catalog';
 /** The detector name of alerts that came through Alertmanager. */
 export const ALERTMANAGER = 'alertmanager';
 
-export interface WebhookAlert {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL?: string;
-  fingerprint: string;
-}
+const text = z.string().max(4096);
+const labelSet = z.record(z.string().max(256), text).refine((o) => Object.keys(o).length <= 64, 'at most 64 labels');
 
-export interface WebhookPayload {
-  version: string;
-  groupKey: string;
-  status: 'firing' | 'resolved';
-  receiver: string;
-  externalURL?: string;
-  alerts: WebhookAlert[];
-}
+/** The fields of a webhook notification eastwatch reads; Alertmanager's others (and newer ones) pass. */
+export const WebhookPayloadSchema = z.object({
+  version: z.literal('4'),
+  groupKey: text,
+  status: z.enum(['firing', 'resolved']),
+  receiver: text.optional(),
+  externalURL: text.optional(),
+  alerts: z.array(z.object({
+    status: z.enum(['firing', 'resolved']),
+    labels: labelSet,
+    annotations: labelSet,
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+    generatorURL: text.optional(),
+    fingerprint: z.string().regex(/^[0-9a-f]{1,32}$/),
+  })).max(1000),
+});
+export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;
 
 /** Alerts of eastwatch's own detector rules: already alerts in eastwatch, raised by the detectors. */
 const OWN = new Set(DETECTORS.map((d) => detectorAlertName(d.name)));

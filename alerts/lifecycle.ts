@@ -23,6 +23,10 @@ export interface LifecycleOptions {
   now?: () => number;
   /** Called once per alert raised (a new episode). */
   onRaise?: (a: Alert) => void;
+  /** Whether an analyst's suppression holds back an alert not raised yet (asked at every take while it is). */
+  held?: (a: Alert) => boolean;
+  /** Called once per episode a suppression held back. */
+  onHold?: (a: Alert) => void;
 }
 
 const TOP_FLOWS = 10;
@@ -37,6 +41,10 @@ interface Episode {
   dirty: boolean;
   /** Wall-clock time its last version went out; undefined while it never did. */
   sentAt?: number;
+  /** Wall-clock time a suppression last held it back. */
+  heldAt?: number;
+  /** Wall-clock time of its latest finding. */
+  observedAt: number;
 }
 
 export interface Evidence {
@@ -104,7 +112,7 @@ export class AlertLifecycle {
       if (have && have.alert.updated_at >= a.updated_at) continue;
       const ev = JSON.parse(a.evidence) as Evidence;
       this.open.set(a.fingerprint, {
-        alert: a, top: ev.top_flows, details: ev.details, where: ev.where, summary: a.summary.replace(/; \d+ flows?.*$/, ''), dirty: false, sentAt: a.updated_at,
+        alert: a, top: ev.top_flows, details: ev.details, where: ev.where, summary: a.summary.replace(/; \d+ flows?.*$/, ''), dirty: false, sentAt: a.updated_at, observedAt: a.updated_at,
       });
       this.lastVersion = Math.max(this.lastVersion, a.updated_at);
     }
@@ -124,7 +132,7 @@ export class AlertLifecycle {
           time: f.time, first_seen: f.first, last_seen: f.last, raised_at: this.now(), summary: '',
           ...f.entities, bytes: 0, flows: 0, evidence: '', updated_at: 0,
         },
-        top: [], details: {}, where: f.where, summary: f.summary, dirty: true,
+        top: [], details: {}, where: f.where, summary: f.summary, dirty: true, observedAt: 0,
       };
       if (f.received !== undefined) e.details.detection_latency_ms = e.alert.raised_at - f.received;
       this.open.set(fingerprint, e);
@@ -144,6 +152,7 @@ export class AlertLifecycle {
     if (f.details) e.details = { ...e.details, ...f.details };
     if (f.counts === 'total') e.summary = f.summary;
     e.dirty = true;
+    e.observedAt = this.now();
   }
 
   /** Ends the episodes quiet for quietMs behind the event-time watermark (the highest one seen). */
@@ -171,6 +180,14 @@ export class AlertLifecycle {
     const version = (this.lastVersion = Math.max(now, this.lastVersion + 1));
     for (const e of [...this.ended.splice(0), ...this.open.values()]) {
       if (!e.dirty) continue;
+      // Held back while never raised. Once the hold ends, only new offending traffic raises it: what happened
+      // during the suppression stays suppressed, and an episode that ends held is dropped.
+      if (e.sentAt === undefined && e.heldAt !== undefined && e.observedAt <= e.heldAt) continue;
+      if (e.sentAt === undefined && this.o.held?.(e.alert)) {
+        if (e.heldAt === undefined) this.o.onHold?.(e.alert);
+        e.heldAt = now;
+        continue;
+      }
       if (!all && e.alert.state === 'firing' && e.sentAt !== undefined && now - e.sentAt < this.o.updateMs) continue;
       if (e.sentAt === undefined) this.o.onRaise?.(e.alert);
       e.dirty = false;

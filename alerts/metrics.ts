@@ -25,3 +25,25 @@ export const alertmanagerAlerts = new client.Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+export const alertsSuppressed = new client.Counter({
+  name: 'eastwatch_alerts_suppressed_total',
+  help: "Episodes an analyst's suppression held back (counted once each), by detector",
+  labelNames: ['detector'] as const,
+  registers: [registry],
+});
+
+let countActive: () => number = () => 0;
+/** The suppression feed of the process, counted at scrape time (an expiry changes it without any event). */
+export const countSuppressionsWith = (f: () => number): void => {
+  countActive = f;
+};
+
+export const suppressionsActive = new client.Gauge({
+  name: 'eastwatch_suppressions_active',
+  help: 'Analysts\' suppressions this detectors process holds as active (they hold matching alerts back)',
+  registers: [registry],
+  collect() {
+    this.set(countActive());
+  },
+});

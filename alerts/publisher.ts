@@ -8,12 +8,13 @@ import { Partitioners, type Producer } from 'kafkajs';
 import type { KafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { type Alert, SEVERITIES } from '../core/records';
-import type { Stage } from '../core/stage';
+import type { Stage, StageContext } from '../core/stage';
 import { readToEnd } from '../core/topic-snapshot';
 import type { FindingSink } from '../detectors/detector';
 import { DETECTOR_NAMES, type Finding } from '../detectors/finding';
 import { AlertLifecycle } from './lifecycle';
-import { alertsFiring, alertsRaised } from './metrics';
+import { alertsFiring, alertsRaised, alertsSuppressed } from './metrics';
+import { SuppressionFeed } from './suppressions';
 import { decodeAlert, encodeAlert } from './stream';
 
 export interface PublisherOptions {
@@ -28,9 +29,18 @@ export class AlertPublisher implements Stage, FindingSink {
   private readonly producer: Producer;
   private flushing: Promise<void> = Promise.resolve();
 
+  private readonly suppressions: SuppressionFeed;
+
   constructor(o: PublisherOptions, private readonly kafka: KafkaContext, private readonly log: Logger) {
+    this.suppressions = new SuppressionFeed(kafka, log);
     this.lifecycle = new AlertLifecycle({
       ...o,
+      held: (a) => this.suppressions.holding(a, Date.now()) !== undefined,
+      onHold: (a) => {
+        alertsSuppressed.inc({ detector: a.detector });
+        const s = this.suppressions.holding(a, Date.now());
+        log.info({ alert_id: a.alert_id, detector: a.detector, src_node: a.src_node, suppression_id: s?.suppression_id }, 'alert held back by a suppression');
+      },
       onRaise: (a) => {
         alertsRaised.inc({ detector: a.detector, severity: a.severity, src_zone: a.src_zone ?? '', dst_zone: a.dst_zone ?? '' });
         log.info({ alert_id: a.alert_id, detector: a.detector, severity: a.severity, summary: a.summary }, 'alert raised');
@@ -40,7 +50,8 @@ export class AlertPublisher implements Stage, FindingSink {
     this.producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
-  async start(): Promise<void> {
+  async start(ctx: StageContext): Promise<void> {
+    await this.suppressions.start((e) => ctx.fatal(e));
     await this.producer.connect();
     const latest = new Map<string, Alert>();
     let bad = 0;
@@ -78,5 +89,6 @@ export class AlertPublisher implements Stage, FindingSink {
   async stop(): Promise<void> {
     await this.flush(0, true).catch((e: Error) => this.log.error({ err: e }, 'alerts held back at shutdown could not be published'));
     await this.producer.disconnect();
+    await this.suppressions.stop();
   }
 }

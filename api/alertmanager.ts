@@ -5,7 +5,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { alertsFromWebhook, type WebhookPayload } from '../alerts/alertmanager';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { alertsFromWebhook, WebhookPayloadSchema } from '../alerts/alertmanager';
 import { alertmanagerAlerts } from '../alerts/metrics';
 import type { Alert } from '../core/records';
 
@@ -14,43 +16,10 @@ export interface AlertmanagerOptions {
   publish(alerts: Alert[]): Promise<void>;
 }
 
-const text = { type: 'string', maxLength: 4096 } as const;
-const labelSet = { type: 'object', maxProperties: 64, additionalProperties: text } as const;
-
-/** The fields eastwatch reads; Alertmanager's others (and newer ones) pass. */
-const payload = {
-  type: 'object',
-  required: ['version', 'status', 'alerts', 'groupKey'],
-  properties: {
-    version: { type: 'string', const: '4' },
-    groupKey: text,
-    status: { type: 'string', enum: ['firing', 'resolved'] },
-    receiver: text,
-    externalURL: text,
-    alerts: {
-      type: 'array',
-      maxItems: 1000,
-      items: {
-        type: 'object',
-        required: ['status', 'labels', 'annotations', 'startsAt', 'endsAt', 'fingerprint'],
-        properties: {
-          status: { type: 'string', enum: ['firing', 'resolved'] },
-          labels: labelSet,
-          annotations: labelSet,
-          startsAt: { type: 'string', format: 'date-time' },
-          endsAt: { type: 'string', format: 'date-time' },
-          generatorURL: text,
-          fingerprint: { type: 'string', pattern: '^[0-9a-f]{1,32}$' },
-        },
-      },
-    },
-  },
-} as const;
-
 const schema = {
   description: "Alertmanager's webhook (version 4): its alerts become eastwatch alerts, deduplicated by Alertmanager's fingerprint; resolved ones end",
-  body: payload,
-  response: { 200: { type: 'object', required: ['stored', 'skipped'], properties: { stored: { type: 'integer' }, skipped: { type: 'integer' } } } },
+  body: WebhookPayloadSchema,
+  response: { 200: z.object({ stored: z.number().int(), skipped: z.number().int() }) },
 };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -66,8 +35,9 @@ function bearer(token: string) {
   };
 }
 
-export const alertmanagerRoutes: FastifyPluginAsync<AlertmanagerOptions> = async (app, o) => {
-  app.post<{ Body: WebhookPayload }>('/api/v1/alertmanager', { onRequest: bearer(o.token), schema }, async (req) => {
+export const alertmanagerRoutes: FastifyPluginAsync<AlertmanagerOptions> = async (plain, o) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  app.post('/api/v1/alertmanager', { onRequest: bearer(o.token), schema }, async (req) => {
     const { alerts, own } = alertsFromWebhook(req.body, Date.now());
     await o.publish(alerts);
     alertmanagerAlerts.inc({ result: 'own' }, own);

@@ -1,12 +1,32 @@
-/** The HTTP stage of an eastwatch process: fastify, one plugin per route group. */
+/**
+ * The HTTP stage of an eastwatch process: fastify with zod route schemas, one plugin per route group.
+ * /healthz and /metrics are open (probes, scrapes); everything under /api/v1 takes a bearer token whose role
+ * the route names; the OpenAPI document of it all is at /docs.
+ */
 import type { AddressInfo } from 'node:net';
 import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Store } from '../core/clickhouse';
+import type { KafkaPublisher } from '../core/kafka-publisher';
 import type { Logger } from '../core/log';
-import type { HealthReport, Stage, StageContext } from '../core/stage';
-import type { HttpConfig } from './config';
 import type { Alert } from '../core/records';
+import type { HealthReport, Stage, StageContext } from '../core/stage';
 import { alertmanagerRoutes } from './alertmanager';
+import { auth } from './auth';
+import { HttpConfig, tlsOf } from './config';
+import { docs } from './docs';
 import { healthRoutes } from './health';
+import { alertGroupRoutes } from './routes/alert-groups';
+import { alertRoutes } from './routes/alerts';
+import { suppressionRoutes } from './routes/suppressions';
+import { security } from './security';
+import { TokenVerifier } from './tokens';
+
+export interface ApiDeps {
+  store: Store;
+  tokensFile: string;
+  publish: KafkaPublisher['publish'];
+}
 
 export interface HttpDeps {
   log: Logger;
@@ -14,7 +34,12 @@ export interface HttpDeps {
   health(): Promise<HealthReport>;
   /** Where alerts from Alertmanager's webhook go, with the token it must bear; absent: no webhook route. */
   alertmanager?: { token: string; publish(alerts: Alert[]): Promise<void> };
+  /** The API's store, token file and Kafka; absent (no ClickHouse in this process): no /api/v1 routes. */
+  api?: ApiDeps;
 }
+
+/** Request bodies past this are refused with 413 (an inventory replacement is the largest). */
+const BODY_LIMIT = 1024 * 1024;
 
 export class HttpStage implements Stage {
   readonly name = 'http';
@@ -28,10 +53,23 @@ export class HttpStage implements Stage {
   }
 
   async start(ctx: StageContext): Promise<void> {
-    const app = Fastify({ loggerInstance: this.deps.log.child({ stage: 'http' }) as FastifyBaseLogger });
+    const tls = tlsOf(this.cfg);
+    const app = Fastify({ loggerInstance: this.deps.log.child({ stage: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, ...(tls ? { https: tls } : {}) });
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    await app.register(security, { cfg: this.cfg });
+    await app.register(docs);
     // Probes and scrapes arrive every few seconds: log their requests only when they fail.
     await app.register(healthRoutes, { report: this.deps.health, logLevel: 'warn' });
     if (this.deps.alertmanager) await app.register(alertmanagerRoutes, this.deps.alertmanager);
+    const api = this.deps.api;
+    if (api) {
+      const tokens = new TokenVerifier(api.tokensFile);
+      await app.register(async (scope) => {
+        await scope.register(auth, { tokens });
+        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes]) await scope.register(routes, api);
+      }, { prefix: '/api/v1' });
+    }
     await app.listen({ host: this.cfg.host, port: this.cfg.port });
     app.server.on('error', (e) => ctx.fatal(e));
     this.app = app;

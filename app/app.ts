@@ -10,17 +10,18 @@ import type { Store } from '../core/clickhouse';
 import { ClickHouseStage } from '../core/clickhouse-stage';
 import { KafkaContext, kafkaContext } from '../core/kafka';
 import { KafkaStage } from '../core/kafka-stage';
+import { KafkaPublisher } from '../core/kafka-publisher';
+import type { Alert } from '../core/records';
 import type { Logger } from '../core/log';
 import { ManagedKafka } from '../core/managed-kafka';
 import { StageRunner } from '../core/stage';
 import { COUNTERS, FLOWS, StoredStream } from '../core/streams';
 import { AllocationSources } from '../allocations/sources';
 import { ALLOCATIONS } from '../allocations/stream';
-import { alertmanagerToken } from '../api/config';
+import { alertmanagerToken, tokensFile } from '../api/config';
 import { HttpStage } from '../api/server';
-import { ExternalAlerts } from '../alerts/external';
 import { AlertPublisher } from '../alerts/publisher';
-import { ALERTS } from '../alerts/stream';
+import { ALERTS, encodeAlert } from '../alerts/stream';
 import { streamingDetectors, windowedDetectors } from '../detectors/registry';
 import { StreamingDetectors } from '../detectors/stream';
 import { WindowedDetectors } from '../detectors/windowed';
@@ -66,6 +67,12 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
   const has = (role: Role) => roles.includes(role);
   const app: App = { kafka, runner, listeners: [], stop: () => runner.stop() };
 
+  /** The writer's store, else a server's opened for this process; embedded chDB allows one process per data directory (the writer's). */
+  const sharedStore = async (): Promise<Store | undefined> => {
+    if (!app.store && cfg.clickhouse.url) app.store = (await runner.start(new ClickHouseStage(cfg.clickhouse, cfg.home, log))).store;
+    return app.store;
+  };
+
   if (cfg.kafka.brokers.length === 0) await runner.start(new ManagedKafka(cfg.kafka, cfg.home, log));
   const { deadLetter } = await runner.start(new KafkaStage(kafka, log));
 
@@ -87,9 +94,7 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
     app.detectors = await runner.start(new StreamingDetectors(d, { kafka, inventory, detectors: streamingDetectors(d), sink, log: detectorLog }));
     const windowed = windowedDetectors(d);
     if (windowed.length > 0) {
-      let store = app.store;
-      // Embedded chDB allows one process per data directory: the one with the writer role.
-      if (!store && cfg.clickhouse.url) store = (await runner.start(new ClickHouseStage(cfg.clickhouse, cfg.home, log))).store;
+      const store = await sharedStore();
       if (store) app.windowed = await runner.start(new WindowedDetectors(d.windowedIntervalMs, { store, inventory, detectors: windowed, sink, log: detectorLog }));
       else detectorLog.warn({ detectors: windowed.map((w) => w.name) }, 'windowed detectors need ClickHouse: with embedded chDB run the detectors role in the writer\'s process');
     }
@@ -119,13 +124,17 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
   }
 
   if (has('http')) {
+    // What the routes publish: alerts from Alertmanager, analysts' suppressions.
+    const publisher = await runner.start(new KafkaPublisher(kafka));
+    const publish = publisher.publish.bind(publisher);
     const token = alertmanagerToken(cfg.http);
-    let alertmanager: { token: string; publish: ExternalAlerts['publish'] } | undefined;
-    if (token !== undefined) {
-      const external = await runner.start(new ExternalAlerts(kafka));
-      alertmanager = { token, publish: (alerts) => external.publish(alerts) };
-    }
-    app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health(), ...(alertmanager ? { alertmanager } : {}) }))).port;
+    const alertmanager = token === undefined ? undefined : {
+      token, publish: (alerts: Alert[]) => publish('alerts', alerts.map((a) => ({ key: a.fingerprint, value: encodeAlert(a) }))),
+    };
+    const store = await sharedStore();
+    if (!store) log.warn('the API needs ClickHouse: with embedded chDB run the http role in the writer\'s process; serving health and metrics only');
+    const api = store ? { store, tokensFile: tokensFile(cfg.http, cfg.home), publish } : undefined;
+    app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health(), ...(alertmanager ? { alertmanager } : {}), ...(api ? { api } : {}) }))).port;
   }
   return app;
 }

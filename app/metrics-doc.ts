@@ -42,6 +42,8 @@ export const SERIES_BOUNDS: Record<string, string> = {
   eastwatch_alerts_raised_total: `${DETECTORS} x severities (3) x (inventory zones + 1)^2 (zone names come from the inventory)`,
   eastwatch_alerts_firing: `${DETECTORS} x severities (3)`,
   eastwatch_alertmanager_alerts_total: 'results (3)',
+  eastwatch_alerts_suppressed_total: DETECTORS,
+  eastwatch_suppressions_active: 'one',
 };
 
 /** prom-client's default process and Node.js metrics, under the same prefix. */

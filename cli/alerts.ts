@@ -1,8 +1,10 @@
 /** `eastwatch alerts`: list, show and triage the stored alerts. */
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../app/config';
-import { ALERT_STATUSES, AlertStatus } from '../core/records';
-import { getAlert, listAlerts, setStatus } from '../alerts/store';
+import { ALERT_STATUSES, AlertStatus, CLOSE_REASONS, CloseReason } from '../core/records';
+import { auditOf } from '../core/audit';
+import { AlertQuery, getAlert, listAlerts } from '../alerts/query';
+import { triage } from '../alerts/triage';
 import { DETECTOR_NAMES } from '../detectors/finding';
 import { withStore } from './store';
 import { time } from './time';
@@ -10,6 +12,10 @@ import { time } from './time';
 const status = (v: string): AlertStatus => {
   if (!(ALERT_STATUSES as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${ALERT_STATUSES.join(', ')}`);
   return v as AlertStatus;
+};
+const closeReason = (v: string): CloseReason => {
+  if (!(CLOSE_REASONS as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${CLOSE_REASONS.join(', ')}`);
+  return v as CloseReason;
 };
 
 export function registerAlerts(program: Command, config: () => Config): void {
@@ -22,19 +28,34 @@ export function registerAlerts(program: Command, config: () => Config): void {
     .option('--status <status>', `only alerts in this triage status: ${ALERT_STATUSES.join(', ')}`, status)
     .option('--json', 'print every field as JSON lines')
     .action((o: { since?: number; until?: number; detector?: string; status?: AlertStatus; json?: boolean }) => withStore(config(), async (store) => {
-      for (const a of await listAlerts(store, o)) {
-        console.log(o.json ? JSON.stringify(a) : `${a.time}  ${a.alert_id}  ${String(a.severity).padEnd(8)} ${String(a.state).padEnd(6)} ${a.status.padEnd(12)} ${String(a.detector).padEnd(18)} ${a.summary}`);
-      }
+      const q: AlertQuery = {
+        ...(o.since !== undefined ? { since: o.since } : {}), ...(o.until !== undefined ? { until: o.until } : {}),
+        ...(o.detector ? { detector: [o.detector] } : {}), ...(o.status ? { status: [o.status] } : {}),
+      };
+      let cursor: string | undefined;
+      do {
+        const page = await listAlerts(store, q, { sort: 'time', limit: 1000, ...(cursor ? { cursor } : {}) });
+        for (const a of page.alerts) {
+          console.log(o.json ? JSON.stringify(a) : `${a.time}  ${a.alert_id}  ${String(a.severity).padEnd(8)} ${String(a.state).padEnd(6)} ${a.status.padEnd(12)} ${String(a.detector).padEnd(18)} ${a.summary}`);
+        }
+        cursor = page.next_cursor;
+      } while (cursor);
     }));
   alerts.command('show')
     .description('one alert with its evidence, as JSON')
     .argument('<id>', 'alert id')
-    .action((id: string) => withStore(config(), async (store) => console.log(JSON.stringify(await getAlert(store, id), null, 2))));
+    .action((id: string) => withStore(config(), async (store) => {
+      const alert = await getAlert(store, id);
+      console.log(JSON.stringify({ ...alert, audit: (await auditOf(store, 'alert', [id])).get(id) }, null, 2));
+    }));
   alerts.command('status')
-    .description('set an alert\'s triage status (the detector\'s later updates keep it)')
+    .description('set an alert\'s triage status (the detector\'s later updates keep it); audited')
     .argument('<id>', 'alert id')
     .argument('<status>', ALERT_STATUSES.join(', '), status)
+    .option('--close-reason <reason>', `why it is closed (closing takes one): ${CLOSE_REASONS.join(', ')}`, closeReason)
     .option('--note <text>', 'why', '')
     .option('--actor <name>', 'who', process.env.USER ?? 'cli')
-    .action((id: string, s: AlertStatus, o: { note: string; actor: string }) => withStore(config(), (store) => setStatus(store, id, s, o.actor, o.note)));
+    .action((id: string, s: AlertStatus, o: { closeReason?: CloseReason; note: string; actor: string }) => withStore(config(), async (store) => {
+      await triage(store, [id], { status: s, ...(o.closeReason ? { close_reason: o.closeReason } : {}), ...(o.note ? { reason: o.note } : {}) }, { name: o.actor, role: 'cli' });
+    }));
 }

@@ -22,6 +22,7 @@ import { registerSimulate } from './simulate';
 import { registerInventory } from './inventory';
 import { registerScore } from './score';
 import { registerAlerts } from './alerts';
+import { registerTokens } from './tokens';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -168,6 +169,7 @@ registerAllocations(program, () => config(program.opts()));
 registerSimulate(program, () => config(program.opts()));
 registerScore(program, () => config(program.opts()));
 registerAlerts(program, () => config(program.opts()));
+registerTokens(program, () => config(program.opts()));
 
 program.command('config')
   .description('print the effective configuration (secrets redacted), or the environment variables')

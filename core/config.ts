@@ -66,7 +66,7 @@ export const KafkaConfigSchema = z.strictObject({
   ),
   saslUsername: leaf(z.string().optional(), 'KAFKA_SASL_USERNAME', 'SASL user name'),
   saslPassword: leaf(z.string().optional(), 'KAFKA_SASL_PASSWORD', 'SASL password (never logged)', true),
-  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.counters, PREFIX.dead-letter, PREFIX.alerts, PREFIX.allocations'),
+  topicPrefix: leaf(topicName().default('eastwatch'), 'EASTWATCH_TOPIC_PREFIX', 'Prefix of eastwatch topics: PREFIX.flows, PREFIX.counters, PREFIX.dead-letter, PREFIX.alerts, PREFIX.allocations, PREFIX.suppressions'),
   partitions: leaf(z.number().int().min(1).max(10000).default(6), 'EASTWATCH_KAFKA_PARTITIONS', 'Partitions of the flows topic (the unit of writer and detector scale-out)'),
   replicationFactor: leaf(z.number().int().min(1).max(10).default(1), 'EASTWATCH_KAFKA_REPLICATION', 'Replication factor of created topics'),
   compression: leaf(z.enum(['lz4', 'gzip', 'none']).default('lz4'), 'EASTWATCH_KAFKA_COMPRESSION', 'Producer compression codec'),

@@ -20,3 +20,6 @@ export function describeValue(v: unknown): string {
  * prints it as one line and exits 2, without a stack trace unless --debug is given.
  */
 export class UserError extends Error {}
+
+/** A UserError about something that does not exist (the API answers 404). */
+export class NotFound extends UserError {}

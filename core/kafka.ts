@@ -99,7 +99,7 @@ export function createKafka(k: KafkaConfig, log: Logger, clientId = k.clientId):
 /**
  * Topic layout. flows: partitioned by source address (see RecordProducer), the unit of scale-out for the writer
  * and the streaming detectors. counters: interface counters, partitioned by exporter. dead-letter: few partitions, bad input is rare by construction. alerts: keyed
- * by the source at fault so one node's alerts stay ordered. allocations: one partition, compacted by job.
+ * by the source at fault so one node's alerts stay ordered. allocations: one partition, compacted by job; suppressions likewise, by id.
  */
 export async function ensureTopics({ client, cfg, topics: t }: KafkaContext, log: Logger): Promise<void> {
   const admin = client.admin();
@@ -114,6 +114,8 @@ export async function ensureTopics({ client, cfg, topics: t }: KafkaContext, log
       // Allocation events keyed by job: compaction keeps each job's latest statement, which is what the
       // enrichment timeline is rebuilt from at start.
       { topic: t.allocations, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      // Suppressions keyed by id: every suppression's latest version, read whole by each detectors process.
+      { topic: t.suppressions, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
       { topic: t.alerts, numPartitions: 3, replicationFactor: rf, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600e3) }] },
     ].filter((w) => !existing.has(w.topic));
     if (wanted.length > 0) {

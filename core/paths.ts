@@ -1,5 +1,5 @@
 /** Files eastwatch reads at run time from its own tree (protos, the example inventory). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The directory holding package.json, from a file in the source tree (tests) or in dist/ (the build). */
@@ -9,3 +9,6 @@ export function repoRoot(from = __dirname): string {
     if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
   }
 }
+
+/** eastwatch's version, from its package.json (the OpenAPI document and exported findings carry it). */
+export const productVersion = (): string => (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -86,15 +86,70 @@ export const AlertSchema = z.strictObject({
 });
 export type Alert = z.infer<typeof AlertSchema>;
 
+/** Why an analyst closed an alert, as SOC tools model it. */
+export const CLOSE_REASONS = ['true_positive', 'false_positive', 'benign_positive', 'duplicate', 'other'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+export const tag = () => z.string().regex(/^[\w.:/-]{1,64}$/, 'a tag is 1 to 64 letters, digits or . _ : / -');
+
 /** An analyst's triage of an alert; the latest row per alert wins. */
 export const AlertTriageSchema = z.strictObject({
   alert_id: column(z.uuid(), 'UUID', 'Alert triaged'),
   status: column(z.enum(ALERT_STATUSES), 'LowCardinality(String)', 'open, acknowledged or closed'),
+  close_reason: column(z.enum(CLOSE_REASONS).optional(), 'LowCardinality(String)', 'Why it was closed: true_positive, false_positive, benign_positive, duplicate, other (closed only)'),
+  assignee: column(z.string().max(253).optional(), 'String', 'Analyst it is assigned to'),
+  tags: column(z.array(tag()).max(32).optional(), 'Array(String)', 'Analyst tags'),
   actor: column(z.string().max(253), 'String', 'Who changed it'),
   note: column(z.string().max(4096), 'String', 'Why'),
   updated_at: column(millis(), 'DateTime64(3)', 'When (latest wins)'),
 });
 export type AlertTriage = z.infer<typeof AlertTriageSchema>;
+
+/** The entity fields a suppression may match on: an alert's own fields. */
+export const SUPPRESSION_FIELDS = ['src_node', 'src_addr', 'src_zone', 'src_job', 'dst_node', 'dst_addr', 'dst_zone', 'dst_job', 'dst_port'] as const;
+
+/**
+ * An analyst's suppression: alerts of one detector whose entity fields all equal the given ones are not
+ * raised until it expires or is revoked. The latest row version per suppression wins.
+ */
+export const SuppressionSchema = z.strictObject({
+  suppression_id: column(z.uuid(), 'UUID', 'Suppression id'),
+  detector: column(z.string().min(1).max(64), 'LowCardinality(String)', 'Detector whose alerts it holds back'),
+  src_node: column(name(253), 'String', 'Matches alerts with this source node'),
+  src_addr: column(ip().optional(), 'Nullable(IPv6)', 'Matches alerts with this source address'),
+  src_zone: column(name(64), 'String', 'Matches alerts with this source zone'),
+  src_job: column(name(128), 'String', 'Matches alerts with this source job'),
+  dst_node: column(name(253), 'String', 'Matches alerts with this destination node'),
+  dst_addr: column(ip().optional(), 'Nullable(IPv6)', 'Matches alerts with this destination address'),
+  dst_zone: column(name(64), 'String', 'Matches alerts with this destination zone'),
+  dst_job: column(name(128), 'String', 'Matches alerts with this destination job'),
+  dst_port: column(z.number().int().min(0).max(65535).optional(), 'Nullable(UInt16)', 'Matches alerts with this destination port'),
+  reason: column(z.string().min(1).max(4096), 'String', 'Why, as the analyst gave it'),
+  created_by: column(z.string().min(1).max(253), 'String', 'Who made it'),
+  created_at: column(millis(), 'DateTime64(3)', 'When'),
+  expires_at: column(millis(), 'DateTime64(3)', 'When it stops holding alerts back'),
+  revoked_by: column(z.string().max(253).optional(), 'String', 'Who ended it early'),
+  revoked_at: column(millis().optional(), 'Nullable(DateTime64(3))', 'When it was ended early'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type Suppression = z.infer<typeof SuppressionSchema>;
+
+/** What an audited change acted on. */
+export const AUDIT_TARGETS = ['alert', 'suppression', 'inventory', 'allocation', 'webhook'] as const;
+
+/** One change an analyst, an admin or the CLI made: who, when, what (each field from and to) and why. */
+export const AuditEntrySchema = z.strictObject({
+  audit_id: column(z.uuid(), 'UUID', 'Entry id'),
+  time: column(millis(), 'DateTime64(3)', 'When'),
+  actor: column(z.string().min(1).max(253), 'String', 'Who: the API token\'s name, or the CLI user'),
+  actor_role: column(z.string().max(32), 'LowCardinality(String)', "The actor's role (cli for the command line)"),
+  action: column(z.string().min(1).max(64), 'LowCardinality(String)', 'What was done, e.g. alert.triage, alert.note, suppression.create'),
+  target_kind: column(z.enum(AUDIT_TARGETS), 'LowCardinality(String)', 'Kind of thing changed'),
+  target: column(z.string().max(253), 'String', 'Id of the thing changed'),
+  changes: column(z.string().max(65536), 'String', 'JSON: each field changed, {"field": {"from": ..., "to": ...}}'),
+  reason: column(z.string().max(4096), 'String', 'Why, as the actor gave it'),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** Interface counters an exporter reports (sFlow counter samples): the fabric's health next to its flows. */
 export const InterfaceCounterSchema = z.strictObject({

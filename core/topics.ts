@@ -10,6 +10,8 @@ export interface Topics {
   alerts: string;
   /** Allocation events, keyed and compacted by job. */
   allocations: string;
+  /** Analysts' suppressions, keyed and compacted by id: what the detectors hold back. */
+  suppressions: string;
 }
 
 export type TopicKind = keyof Topics;
@@ -20,4 +22,5 @@ export const topicNames = (prefix: string): Topics => ({
   deadLetter: `${prefix}.dead-letter`,
   alerts: `${prefix}.alerts`,
   allocations: `${prefix}.allocations`,
+  suppressions: `${prefix}.suppressions`,
 });

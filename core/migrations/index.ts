@@ -9,7 +9,7 @@ import { columnDdl, columnsOf } from '../columns';
 import type { ClickHouseConfig } from '../config';
 import { FlowSchema } from '../flow';
 import type { Logger } from '../log';
-import { AlertSchema, AlertTriageSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
+import { AlertSchema, AlertTriageSchema, AuditEntrySchema, SuppressionSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
 import type { Store } from '../clickhouse';
 import { flows } from './001_flows';
 import { flowsRollup } from './002_flows_rollup';
@@ -18,9 +18,10 @@ import { writerIntents } from './004_writer_intents';
 import { interfaceCounters } from './005_interface_counters';
 import { alerts } from './006_alerts';
 import { egressRollups } from './007_egress_rollups';
+import { auditLog } from './008_audit_log';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups];
+export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups, auditLog];
 
 const RECORD_TABLES: [string, z.ZodObject][] = [
   ['flows', FlowSchema],
@@ -29,6 +30,8 @@ const RECORD_TABLES: [string, z.ZodObject][] = [
   ['alerts', AlertSchema],
   ['alert_triage', AlertTriageSchema],
   ['interface_counters', InterfaceCounterSchema],
+  ['audit_log', AuditEntrySchema],
+  ['suppressions', SuppressionSchema],
 ];
 
 export interface MigrationReport {

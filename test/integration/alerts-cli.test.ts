@@ -56,13 +56,13 @@ describe('eastwatch alerts', () => {
       detector: 'outside-allocation', severity: 'critical', state: 'firing', status: 'open', flows: 2, bytes: 200 * 1024,
       time: new Date(T).toISOString(), first_seen: new Date(T - SEC).toISOString(), last_seen: new Date(T + 5 * SEC).toISOString(),
       summary: 'gpu012 (job 88213) opened SSH (tcp/22) to gpu031 (job 88214), outside its allocation; 2 flows, 200 KiB',
-      src_addr: '::ffff:10.30.1.12', src_node: 'gpu012', src_zone: 'training', src_job: '88213', dst_node: 'gpu031', dst_job: '88214', dst_port: 22, protocol: 6,
+      src_addr: '10.30.1.12', src_node: 'gpu012', src_zone: 'training', src_job: '88213', dst_node: 'gpu031', dst_job: '88214', dst_port: 22, protocol: 6,
     });
     expect(a.evidence.top_flows).toHaveLength(2);
     expect(a.evidence.sql).toContain("(src_node = 'gpu012' OR dst_node = 'gpu012')");
     expect(await list('--detector', 'scan')).toHaveLength(1);
     expect(await list('--since', new Date(T + 10 * SEC).toISOString())).toHaveLength(1);
-    expect(JSON.parse(await cli(t, ['alerts', 'show', a.alert_id]))).toEqual(a);
+    expect(JSON.parse(await cli(t, ['alerts', 'show', a.alert_id]))).toEqual({ ...a, audit: [] });
     expect((await cli(t, ['alerts', 'list'])).split('\n')[0]).toMatch(/ critical firing open +outside-allocation +gpu012 \(job 88213\) opened SSH/);
   });
 
@@ -73,11 +73,23 @@ describe('eastwatch alerts', () => {
     lifecycle.observe(finding(T + MIN));
     await store(lifecycle.take()); // the detector's update, after the acknowledgement
     const [updated] = await list('--detector', 'outside-allocation');
-    expect(updated).toMatchObject({ alert_id: a.alert_id, status: 'acknowledged', status_by: 'soc-1', status_note: 'looking', flows: 3 });
-    await cli(t, ['alerts', 'status', a.alert_id, 'closed', '--note', 'job misconfigured']);
+    expect(updated).toMatchObject({ alert_id: a.alert_id, status: 'acknowledged', triaged_by: 'soc-1', flows: 3 });
+    await expect(cli(t, ['alerts', 'status', a.alert_id, 'closed'])).rejects.toMatchObject({
+      code: 2, stderr: 'eastwatch: closing an alert takes a close_reason: one of true_positive, false_positive, benign_positive, duplicate, other\n',
+    });
+    await cli(t, ['alerts', 'status', a.alert_id, 'closed', '--close-reason', 'benign_positive', '--note', 'job misconfigured', '--actor', 'soc-2']);
     const [closed] = await list('--status', 'closed');
-    expect(closed).toMatchObject({ alert_id: a.alert_id, status: 'closed', flows: 3, last_seen: new Date(T + MIN).toISOString() });
+    expect(closed).toMatchObject({ alert_id: a.alert_id, status: 'closed', close_reason: 'benign_positive', flows: 3, last_seen: new Date(T + MIN).toISOString() });
     expect(await list('--status', 'open')).toHaveLength(1); // the scan alert
+    // Both changes are in the alert's audit trail: who, what from what to what, why.
+    const shown = JSON.parse(await cli(t, ['alerts', 'show', a.alert_id])) as { audit: unknown[] };
+    expect(shown.audit).toEqual([
+      { time: expect.any(String), actor: 'soc-1', actor_role: 'cli', action: 'alert.triage', changes: { status: { from: 'open', to: 'acknowledged' } }, reason: 'looking' },
+      {
+        time: expect.any(String), actor: 'soc-2', actor_role: 'cli', action: 'alert.triage',
+        changes: { status: { from: 'acknowledged', to: 'closed' }, close_reason: { from: null, to: 'benign_positive' } }, reason: 'job misconfigured',
+      },
+    ]);
   });
 
   it('says which alert does not exist, in one line, exit 2', async () => {

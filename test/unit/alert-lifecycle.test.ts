@@ -103,4 +103,34 @@ describe('alert lifecycle', () => {
     after.restore([ended!]);
     expect(after.firing).toBe(0);
   });
+
+  it("holds back an episode a suppression matches; after the hold only new traffic raises it, and one that ends held is dropped", () => {
+    let holding = true;
+    const held: string[] = [];
+    const l = new AlertLifecycle({
+      quietMs: 15 * MIN, updateMs: 0, flowsTable: '`eastwatch`.`flows`', now: () => wall,
+      held: (a) => holding && a.src_node === 'gpu007', onHold: (a) => held.push(a.alert_id),
+    });
+    l.observe(finding(T0));
+    l.observe(finding(T0, { key: ['88213', 'gpu008'], entities: { src_node: 'gpu008' } }));
+    expect(l.take().map((a) => a.src_node)).toEqual(['gpu008']);
+    wall += SEC;
+    l.observe(finding(T0 + 10 * SEC));
+    expect(l.take()).toEqual([]);
+    expect(held).toHaveLength(1); // counted once per episode
+    holding = false;
+    wall += SEC;
+    expect(l.take()).toEqual([]); // the hold ended, but nothing new came since
+    wall += SEC;
+    l.observe(finding(T0 + 20 * SEC));
+    const [raised] = l.take();
+    expect(raised).toMatchObject({ src_node: 'gpu007', state: 'firing', first_seen: T0 - SEC, flows: 3 });
+
+    const quiet = new AlertLifecycle({ quietMs: 15 * MIN, updateMs: 0, flowsTable: '`eastwatch`.`flows`', now: () => wall, held: () => true });
+    quiet.observe(finding(T0));
+    expect(quiet.take()).toEqual([]);
+    quiet.endQuiet(T0 + 20 * MIN);
+    expect(quiet.take()).toEqual([]);
+    expect(quiet.firing).toBe(0);
+  });
 });

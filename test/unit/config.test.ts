@@ -17,7 +17,7 @@ describe('config', () => {
     expect(cfg.kafka.brokers).toEqual([]);
     expect(cfg.clickhouse.url).toBeUndefined();
     expect(cfg.http.host).toBe('127.0.0.1');
-    expect(topicNames(cfg.kafka.topicPrefix)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts', allocations: 'eastwatch.allocations' });
+    expect(topicNames(cfg.kafka.topicPrefix)).toEqual({ flows: 'eastwatch.flows', counters: 'eastwatch.counters', deadLetter: 'eastwatch.dead-letter', alerts: 'eastwatch.alerts', allocations: 'eastwatch.allocations', suppressions: 'eastwatch.suppressions' });
     expect(path.isAbsolute(cfg.home)).toBe(true);
   });
 

@@ -1,0 +1,75 @@
+/** Alerts: the SOC queue (filters, sorting, cursor pages), one alert with its evidence and audit trail, triage. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { getAlert, listAlerts, matchingIds } from '../../alerts/query';
+import { addNote, triage } from '../../alerts/triage';
+import { auditOf } from '../../core/audit';
+import type { Store } from '../../core/clickhouse';
+import { principalOf } from '../auth';
+import {
+  AlertDetailSchema, AlertListQuerySchema, AlertPageSchema, BulkSchema, IdParamsSchema, queryOf, TriageChangeSchema,
+} from '../schemas/alerts';
+import { ErrorSchema } from '../schemas/common';
+
+export interface AlertRoutesOptions {
+  store: Store;
+}
+
+/** A bulk change by filter touches at most this many alerts; past it, the filter must be narrowed. */
+const BULK_CAP = 10_000;
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
+
+export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (plain, { store }) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+
+  const detail = async (id: string) => ({ ...(await getAlert(store, id)), audit: (await auditOf(store, 'alert', [id])).get(id)! });
+
+  app.get('/alerts', {
+    config: { role: 'viewer' },
+    schema: { tags: ['alerts'], summary: 'List alerts', description: 'Filters combine; a page ends with next_cursor when there is more', querystring: AlertListQuerySchema, response: { 200: AlertPageSchema, ...errors } },
+  }, async (req) => {
+    const { sort, limit, cursor, ...filter } = req.query;
+    return listAlerts(store, queryOf(filter), { sort, limit, ...(cursor ? { cursor } : {}) });
+  });
+
+  app.get('/alerts/:id', {
+    config: { role: 'viewer' },
+    schema: { tags: ['alerts'], summary: 'One alert with its evidence and audit trail', params: IdParamsSchema, response: { 200: AlertDetailSchema, ...errors } },
+  }, async (req) => detail(req.params.id));
+
+  app.patch('/alerts/:id', {
+    config: { role: 'analyst' },
+    schema: {
+      tags: ['triage'], summary: 'Triage an alert', description: 'Status (closing takes a close_reason; reopening clears it), assignee, tags; audited with the reason',
+      params: IdParamsSchema, body: TriageChangeSchema, response: { 200: AlertDetailSchema, ...errors },
+    },
+  }, async (req) => {
+    await triage(store, [req.params.id], req.body, principalOf(req));
+    return detail(req.params.id);
+  });
+
+  app.post('/alerts/:id/notes', {
+    config: { role: 'analyst' },
+    schema: {
+      tags: ['triage'], summary: 'Add a note to an alert', params: IdParamsSchema, body: z.strictObject({ text: z.string().min(1).max(4096) }),
+      response: { 201: AlertDetailSchema, ...errors },
+    },
+  }, async (req, reply) => {
+    await addNote(store, req.params.id, req.body.text, principalOf(req));
+    return reply.code(201).send(await detail(req.params.id));
+  });
+
+  app.post('/alerts/bulk', {
+    config: { role: 'analyst' },
+    schema: {
+      tags: ['triage'], summary: 'Triage many alerts', description: `By ids, or by a filter: exactly the alerts the list shows for it (at most ${BULK_CAP}); all or none change`,
+      body: BulkSchema, response: { 200: z.object({ matched: z.number().int(), changed: z.number().int() }), ...errors },
+    },
+  }, async (req) => {
+    const ids = req.body.ids ?? await matchingIds(store, queryOf(req.body.filter!), BULK_CAP);
+    const changed = ids.length === 0 ? [] : await triage(store, ids, req.body.change, principalOf(req));
+    return { matched: ids.length, changed: changed.length };
+  });
+};
