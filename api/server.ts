@@ -19,6 +19,7 @@ import { healthRoutes } from './health';
 import { alertGroupRoutes } from './routes/alert-groups';
 import { alertRoutes } from './routes/alerts';
 import { suppressionRoutes } from './routes/suppressions';
+import { trafficRoutes } from './routes/traffic';
 import { security } from './security';
 import { TokenVerifier } from './tokens';
 
@@ -67,7 +68,7 @@ export class HttpStage implements Stage {
       const tokens = new TokenVerifier(api.tokensFile);
       await app.register(async (scope) => {
         await scope.register(auth, { tokens });
-        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes]) await scope.register(routes, api);
+        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes, trafficRoutes]) await scope.register(routes, api);
       }, { prefix: '/api/v1' });
     }
     await app.listen({ host: this.cfg.host, port: this.cfg.port });

@@ -7,7 +7,9 @@ import { alertIdOf, fingerprintOf } from '../alerts/lifecycle';
 import { encodeAlert } from '../alerts/stream';
 import { loadConfig } from '../app/config';
 import { topicNames } from '../core/topics';
+import type { Flow } from '../core/flow';
 import type { Alert } from '../core/records';
+import { flow } from './detector-fixtures';
 import { TestEnv, testKafka } from './helpers';
 
 const MIN = 60_000;
@@ -65,4 +67,24 @@ export async function produceAlerts(t: TestEnv, alerts: readonly Alert[]): Promi
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Flows behind some of the queue's alerts, enriched as the collectors would: inf0 reading the weights vault over
+ * NFS during its alert (and once on SSH, and once two hours later: neither is that alert's), gpu001 sending to
+ * twenty new destinations and to gpu002 of its own job.
+ */
+export function contextFlows(t0: number): Flow[] {
+  const inf0 = { src_node: 'inf0', src_zone: 'inference', dst_node: 'vault01', dst_zone: 'weights' };
+  const atVault = t0 + 100 * MIN;
+  const gpu001 = { src_node: 'gpu001', src_zone: 'training', src_job: '88213' };
+  return [
+    ...[-50_000, -20_000, 0].map((d, i) => flow('10.40.0.1', '10.50.0.1', 2049, atVault + d, { ...inf0, bytes: 1_000_000 * (i + 1), src_port: 50_000 + i })),
+    flow('10.40.0.1', '10.50.0.1', 22, atVault, { ...inf0, bytes: 500 }),
+    flow('10.40.0.1', '10.50.0.1', 2049, atVault + 120 * MIN, { ...inf0, bytes: 700 }),
+    ...Array.from({ length: 20 }, (_, i) => flow('10.30.1.1', `203.0.113.${i + 1}`, 443, t0 + i * MIN, { ...gpu001, dst_zone: 'internet', bytes: 1000 * (i + 1) })),
+    ...Array.from({ length: 6 }, (_, i) => flow('10.30.1.1', '10.30.1.2', 4791, t0 + i * MIN, {
+      ...gpu001, dst_node: 'gpu002', dst_zone: 'training', dst_job: '88213', protocol: 17, bytes: 1e6, sampling_rate: 10,
+    })),
+  ];
 }

@@ -10,7 +10,8 @@ import { principalOf } from '../auth';
 import {
   AlertDetailSchema, AlertListQuerySchema, AlertPageSchema, BulkSchema, IdParamsSchema, queryOf, TriageChangeSchema,
 } from '../schemas/alerts';
-import { ErrorSchema } from '../schemas/common';
+import { ErrorSchema, limit } from '../schemas/common';
+import { alertFlows, MAX_OFFSET } from '../queries/evidence';
 
 export interface AlertRoutesOptions {
   store: Store;
@@ -38,6 +39,17 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (plain,
     config: { role: 'viewer' },
     schema: { tags: ['alerts'], summary: 'One alert with its evidence and audit trail', params: IdParamsSchema, response: { 200: AlertDetailSchema, ...errors } },
   }, async (req) => detail(req.params.id));
+
+  app.get('/alerts/:id/flows', {
+    config: { role: 'viewer' },
+    schema: {
+      tags: ['alerts'], summary: 'The flows behind an alert, by event time (paged)',
+      description: `Flows between its ends (and on its port) within its episode, a minute of slack each side; at most ${MAX_OFFSET} deep`,
+      params: IdParamsSchema,
+      querystring: z.strictObject({ limit: limit(1000, 100), cursor: z.string().max(16).optional().describe('next_cursor of the previous page') }),
+      response: { 200: z.object({ flows: z.array(z.record(z.string(), z.union([z.string(), z.number()]))), next_cursor: z.string().optional() }), ...errors },
+    },
+  }, async (req) => alertFlows(store, await getAlert(store, req.params.id), req.query.limit, req.query.cursor));
 
   app.patch('/alerts/:id', {
     config: { role: 'analyst' },

@@ -20,3 +20,27 @@ export const AuditViewSchema = z.object({
 
 /** Every error response: the status, its name, and what was wrong. */
 export const ErrorSchema = z.object({ statusCode: z.number(), error: z.string(), message: z.string() });
+
+const HOUR = 3600e3;
+/** The longest window a context query reads. */
+export const MAX_WINDOW_MS = 31 * 24 * HOUR;
+
+/** A time window: until defaults to now, since to an hour before until; at most 31 days. */
+export const windowShape = {
+  since: instant.optional().describe('Start (ISO 8601 or ms); default: an hour before until'),
+  until: instant.optional().describe('End (ISO 8601 or ms); default: now'),
+};
+
+export function windowOf(q: { since?: number; until?: number }, now = Date.now()): { since: number; until: number } {
+  const until = q.until ?? now;
+  const since = q.since ?? until - HOUR;
+  return { since, until };
+}
+
+export const windowValid = (q: { since?: unknown; until?: unknown }) => {
+  const { since, until } = windowOf(q as { since?: number; until?: number });
+  return since <= until && until - since <= MAX_WINDOW_MS;
+};
+export const WINDOW_INVALID = { message: 'the window must have since before until and span at most 31 days', path: ['since'] };
+
+export const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt).describe(`Rows at most (up to ${max})`);

@@ -19,9 +19,10 @@ import { interfaceCounters } from './005_interface_counters';
 import { alerts } from './006_alerts';
 import { egressRollups } from './007_egress_rollups';
 import { auditLog } from './008_audit_log';
+import { nodePeers } from './009_node_peers';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups, auditLog];
+export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups, auditLog, nodePeers];
 
 const RECORD_TABLES: [string, z.ZodObject][] = [
   ['flows', FlowSchema],

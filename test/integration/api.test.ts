@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import * as path from 'node:path';
 import type { Alert } from '../../core/records';
-import { produceAlerts, socQueue } from '../api-fixtures';
+import { contextFlows, produceAlerts, socQueue } from '../api-fixtures';
+import { produceFlows } from './produce';
 import { cli, killChildren, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 
 const T0 = Date.parse('2026-11-30T08:00:00Z');
@@ -59,7 +60,12 @@ describe('SOC triage API', () => {
     const app = spawnCli(t, ['start', '--roles', 'writer,http']);
     base = `http://127.0.0.1:${await app.httpPort()}`;
     await produceAlerts(t, queue);
+    await produceFlows(t, contextFlows(T0));
+    await cli(t, ['allocations', 'add', '--job', '88213', '--nodes', 'gpu[001-002]', '--start', new Date(T0 - 60 * MIN).toISOString(), '--end', new Date(T0 + 60 * MIN).toISOString(), '--pattern', 'ring']);
     await waitFor(async () => (await all('')).length === queue.length || undefined, 60_000, () => `the writer did not store ${queue.length} alerts:\n${app.output().slice(-2000)}`);
+    const stored = async () => (await get<{ pairs: { flows: number }[] }>(`/api/v1/traffic/zone-matrix?since=${T0 - MIN}&until=${T0 + 4 * 3600e3}`)).pairs.reduce((n, p) => n + p.flows, 0);
+    await waitFor(async () => (await stored()) === contextFlows(T0).length || undefined, 60_000, () => 'the writer did not store the flows');
+    await waitFor(async () => (await get<{ allocations: unknown[] }>(`/api/v1/nodes/gpu001/allocations?since=${T0}`)).allocations.length > 0 || undefined, 30_000, () => 'no allocation stored');
   }, 120_000);
   afterAll(() => {
     killChildren();
@@ -83,6 +89,12 @@ describe('SOC triage API', () => {
     { method: 'POST', path: '/api/v1/alerts/bulk', role: 'analyst', url: () => '/api/v1/alerts/bulk', body: () => ({ ids: [anAlert()], change: { add_tags: ['bulk'] } }), ok: 200 },
     { method: 'GET', path: '/api/v1/alert-groups', role: 'viewer', url: () => '/api/v1/alert-groups', ok: 200 },
     { method: 'GET', path: '/api/v1/alert-groups/{group}', role: 'viewer', url: async () => `/api/v1/alert-groups/${await aGroup()}`, ok: 200 },
+    { method: 'GET', path: '/api/v1/alerts/{id}/flows', role: 'viewer', url: () => `/api/v1/alerts/${anAlert()}/flows`, ok: 200 },
+    { method: 'GET', path: '/api/v1/nodes/{node}/timeline', role: 'viewer', url: () => '/api/v1/nodes/gpu001/timeline', ok: 200 },
+    { method: 'GET', path: '/api/v1/nodes/{node}/allocations', role: 'viewer', url: () => '/api/v1/nodes/gpu001/allocations', ok: 200 },
+    { method: 'GET', path: '/api/v1/jobs/{job}/timeline', role: 'viewer', url: () => '/api/v1/jobs/88213/timeline', ok: 200 },
+    { method: 'GET', path: '/api/v1/traffic/top-talkers', role: 'viewer', url: () => '/api/v1/traffic/top-talkers', ok: 200 },
+    { method: 'GET', path: '/api/v1/traffic/zone-matrix', role: 'viewer', url: () => '/api/v1/traffic/zone-matrix', ok: 200 },
     { method: 'GET', path: '/api/v1/suppressions', role: 'viewer', url: () => '/api/v1/suppressions?active=true', ok: 200 },
     { method: 'GET', path: '/api/v1/suppressions/{id}', role: 'viewer', url: async () => `/api/v1/suppressions/${await aSuppression()}`, ok: 200 },
     {
@@ -285,6 +297,56 @@ describe('SOC triage API', () => {
       expect(audit.filter((a) => a.action === 'alert.triage').length).toBe(listed.slice(0, 3).includes(id) ? 2 : 1);
       expect(audit[0]).toMatchObject({ reason: 'red team week' });
     }
+  });
+
+  it("shows an alert's flows, paged: those of its ends and port within its episode, nothing else", async () => {
+    const vault = queue.find((a) => a.detector === 'zone-violation' && a.src_node === 'inf0')!;
+    const first = await get<{ flows: Record<string, unknown>[]; next_cursor?: string }>(`/api/v1/alerts/${vault.alert_id}/flows?limit=2`);
+    expect(first.flows).toHaveLength(2);
+    const rest = await get<{ flows: Record<string, unknown>[]; next_cursor?: string }>(`/api/v1/alerts/${vault.alert_id}/flows?limit=2&cursor=${first.next_cursor}`);
+    expect(rest.next_cursor).toBeUndefined();
+    const flows = [...first.flows, ...rest.flows];
+    expect(flows.map((f) => f.bytes)).toEqual([1_000_000, 2_000_000, 3_000_000]);
+    expect(flows[0]).toMatchObject({ src_addr: '10.40.0.1', src_node: 'inf0', dst_addr: '10.50.0.1', dst_node: 'vault01', dst_port: 2049, protocol: 6, dst_zone: 'weights', source_kind: 'ipfix' });
+    const scan = queue.find((a) => a.detector === 'scan')!;
+    expect((await get<{ flows: unknown[] }>(`/api/v1/alerts/${scan.alert_id}/flows`)).flows).toEqual([]);
+    const bad = await call('GET', `/api/v1/alerts/${vault.alert_id}/flows?cursor=${encodeURIComponent("o1' OR 1=1")}`, { token: tokens.viewer });
+    expect([bad.status, (bad.json() as { message: string }).message]).toEqual([400, 'cursor: not a cursor this API gave out']);
+  });
+
+  it("shows a node's and a job's timeline, top talkers, the zone matrix and a node's allocations, from the rollups", async () => {
+    const w = `since=${new Date(T0 - 10 * MIN).toISOString()}&until=${new Date(T0 + 60 * MIN).toISOString()}`;
+    type Row = { bucket: string; dir: string; peer: string; peer_zone: string; peer_job?: string; port: number; flows: number; bytes: number };
+    const node = await get<{ rows: Row[] }>(`/api/v1/nodes/gpu001/timeline?${w}`);
+    const sent = node.rows.filter((r) => r.dir === 'out');
+    expect(sent.filter((r) => r.peer_zone === 'internet').reduce((n, r) => n + r.bytes, 0)).toBe(1000 * (20 * 21) / 2);
+    expect(sent.filter((r) => r.peer === 'gpu002')).toEqual(expect.arrayContaining([expect.objectContaining({ port: 4791, peer_job: '88213', bytes: 1e7, flows: 1 })]));
+    expect(sent.filter((r) => r.peer === 'gpu002').reduce((n, r) => n + r.bytes, 0)).toBe(6e7);
+    expect(new Set(sent.map((r) => r.peer)).size).toBe(21);
+    expect(node.rows.map((r) => r.bucket)).toEqual([...node.rows.map((r) => r.bucket)].sort());
+    const gpu002 = await get<{ rows: Row[] }>(`/api/v1/nodes/gpu002/timeline?${w}`);
+    expect(gpu002.rows.every((r) => r.dir === 'in' && r.peer === 'gpu001')).toBe(true);
+    const job = await get<{ rows: (Row & { node: string })[] }>(`/api/v1/jobs/88213/timeline?${w}`);
+    expect(new Set(job.rows.map((r) => r.node))).toEqual(new Set(['gpu001', 'gpu002']));
+    expect(job.rows.filter((r) => r.peer_job !== '88213').every((r) => r.peer_zone === 'internet')).toBe(true);
+
+    const talkers = await get<{ talkers: { key: string; bytes: number; peers: number }[] }>(`/api/v1/traffic/top-talkers?${w}&by=node`);
+    expect(talkers.talkers[0]).toEqual({ key: 'gpu001', zone: 'training', bytes: 6e7 + 210_000, flows: 26, peers: 21 });
+    const zones = await get<{ pairs: { src_zone: string; dst_zone: string; bytes: number }[] }>(`/api/v1/traffic/zone-matrix?since=${T0 - MIN}&until=${T0 + 4 * 3600e3}`);
+    expect(zones.pairs).toEqual(expect.arrayContaining([
+      { src_zone: 'training', dst_zone: 'internet', bytes: 210_000, flows: 20 }, { src_zone: 'inference', dst_zone: 'weights', bytes: 6_001_200, flows: 5 },
+    ]));
+    const allocations = await get<{ allocations: unknown[] }>(`/api/v1/nodes/gpu001/allocations?${w}`);
+    expect(allocations.allocations).toEqual([{ job_id: '88213', start: new Date(T0 - 60 * MIN).toISOString(), end: new Date(T0 + 60 * MIN).toISOString(), pattern: 'ring', source: 'cli' }]);
+
+    for (const s of ["gpu001' OR 1=1 --", "x') UNION SELECT 1 --"]) {
+      for (const route of ['nodes', 'jobs']) {
+        const r = await call('GET', `/api/v1/${route}/${encodeURIComponent(s)}/timeline?${w}`, { token: tokens.viewer });
+        expect([s, r.status, (r.json() as { rows: unknown[] }).rows]).toEqual([s, 200, []]);
+      }
+    }
+    const long = await call('GET', '/api/v1/traffic/zone-matrix?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z', { token: tokens.viewer });
+    expect([long.status, (long.json() as { message: string }).message]).toEqual([400, 'querystring.since: the window must have since before until and span at most 31 days']);
   });
 
   it('sends security headers, no CORS headers by default, and takes token changes within a second', async () => {
