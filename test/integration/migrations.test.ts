@@ -21,6 +21,7 @@ describe('migrations', () => {
       { name: 'alert_triage', engine: 'ReplacingMergeTree' },
       { name: 'alerts', engine: 'ReplacingMergeTree' },
       { name: 'allocations', engine: 'ReplacingMergeTree' },
+      { name: 'audit_log', engine: 'MergeTree' },
       { name: 'egress_1h', engine: 'SummingMergeTree' },
       { name: 'egress_1h_mv', engine: 'MaterializedView' },
       { name: 'egress_5m', engine: 'SummingMergeTree' },
@@ -30,7 +31,10 @@ describe('migrations', () => {
       { name: 'flows_1m_mv', engine: 'MaterializedView' },
       { name: 'interface_counters', engine: 'MergeTree' },
       { name: 'inventory_addresses', engine: 'ReplacingMergeTree' },
+      { name: 'node_peers_5m', engine: 'SummingMergeTree' },
+      { name: 'node_peers_5m_mv', engine: 'MaterializedView' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
+      { name: 'suppressions', engine: 'ReplacingMergeTree' },
       { name: 'writer_intents', engine: 'MergeTree' },
     ]);
     for (const [table, schema] of [['flows', FlowSchema], ['alerts', AlertSchema]] as const) {
@@ -39,6 +43,8 @@ describe('migrations', () => {
     }
     const [flows] = await query<{ partition_key: string; sorting_key: string }>(t, "SELECT partition_key, sorting_key FROM system.tables WHERE database = 'eastwatch' AND name = 'flows'");
     expect(flows).toEqual({ partition_key: 'toDate(time_received)', sorting_key: 'toStartOfHour(time_received), src_zone, dst_zone, src_addr, dst_addr, time_received' });
+    const indexes = await query<{ name: string; type: string; expr: string }>(t, "SELECT name, type, expr FROM system.data_skipping_indices WHERE database = 'eastwatch' AND table = 'flows'");
+    expect(indexes).toEqual([{ name: 'time_end_minmax', type: 'minmax', expr: 'time_end' }]);
   });
 
   it('follow the configured retention', async () => {
