@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { NotFound, UserError } from '../core/error-text';
+import { Conflict, NotFound, UserError } from '../core/error-text';
 import type { HttpConfig } from './config';
 
 /** The body of every error response. */
@@ -30,6 +30,7 @@ const securityPlugin: FastifyPluginAsync<{ cfg: HttpConfig }> = async (app, { cf
       return reply.code(400).send(problem(400, 'Bad Request', detail));
     }
     if (err instanceof NotFound) return reply.code(404).send(problem(404, 'Not Found', err.message));
+    if (err instanceof Conflict) return reply.code(409).send(problem(409, 'Conflict', err.message));
     if (err instanceof UserError) return reply.code(400).send(problem(400, 'Bad Request', err.message));
     // Fastify's own client errors (malformed JSON, body too large, rate limited) say nothing internal.
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {

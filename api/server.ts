@@ -20,6 +20,9 @@ import { alertGroupRoutes } from './routes/alert-groups';
 import { alertRoutes } from './routes/alerts';
 import { suppressionRoutes } from './routes/suppressions';
 import { trafficRoutes } from './routes/traffic';
+import { inventoryRoutes } from './routes/inventory';
+import { allocationRoutes } from './routes/allocations';
+import { auditRoutes } from './routes/audit';
 import { security } from './security';
 import { TokenVerifier } from './tokens';
 
@@ -27,6 +30,8 @@ export interface ApiDeps {
   store: Store;
   tokensFile: string;
   publish: KafkaPublisher['publish'];
+  /** The inventory file the API reads and replaces (EASTWATCH_INVENTORY). */
+  inventoryFile?: string;
 }
 
 export interface HttpDeps {
@@ -68,7 +73,7 @@ export class HttpStage implements Stage {
       const tokens = new TokenVerifier(api.tokensFile);
       await app.register(async (scope) => {
         await scope.register(auth, { tokens });
-        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes, trafficRoutes]) await scope.register(routes, api);
+        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes, trafficRoutes, inventoryRoutes, allocationRoutes, auditRoutes]) await scope.register(routes, api);
       }, { prefix: '/api/v1' });
     }
     await app.listen({ host: this.cfg.host, port: this.cfg.port });

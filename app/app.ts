@@ -133,7 +133,7 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
     };
     const store = await sharedStore();
     if (!store) log.warn('the API needs ClickHouse: with embedded chDB run the http role in the writer\'s process; serving health and metrics only');
-    const api = store ? { store, tokensFile: tokensFile(cfg.http, cfg.home), publish } : undefined;
+    const api = store ? { store, tokensFile: tokensFile(cfg.http, cfg.home), publish, ...(cfg.inventory.file ? { inventoryFile: cfg.inventory.file } : {}) } : undefined;
     app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health(), ...(alertmanager ? { alertmanager } : {}), ...(api ? { api } : {}) }))).port;
   }
   return app;

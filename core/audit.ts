@@ -56,3 +56,30 @@ export async function auditOf(store: Store, kind: AuditTarget, targets: readonly
   }
   return out;
 }
+
+export interface AuditQuery {
+  target_kind?: AuditTarget;
+  target?: string;
+  actor?: string;
+  since?: number;
+  until?: number;
+}
+
+/** The trail across targets, newest first. */
+export async function listAudit(store: Store, q: AuditQuery, limit: number): Promise<(AuditView & { target_kind: string; target: string })[]> {
+  const where = ['1'];
+  if (q.target_kind) where.push('target_kind = {target_kind:String}');
+  if (q.target) where.push('target = {target:String}');
+  if (q.actor) where.push('actor = {actor:String}');
+  if (q.since !== undefined) where.push('time >= fromUnixTimestamp64Milli({since:Int64})');
+  if (q.until !== undefined) where.push('time <= fromUnixTimestamp64Milli({until:Int64})');
+  const rows = await store.rows<{ target_kind: string; target: string; time_ms: string; actor: string; actor_role: string; action: string; changes: string; reason: string }>(
+    `SELECT target_kind, target, toUnixTimestamp64Milli(time) AS time_ms, actor, actor_role, action, changes, reason FROM ${store.tbl('audit_log')}
+      WHERE ${where.join(' AND ')} ORDER BY time DESC, audit_id LIMIT {limit:UInt32}`,
+    { ...Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)), limit },
+  );
+  return rows.map((r) => ({
+    target_kind: r.target_kind, target: r.target, time: new Date(Number(r.time_ms)).toISOString(), actor: r.actor, actor_role: r.actor_role,
+    action: r.action, changes: JSON.parse(r.changes) as AuditView['changes'], reason: r.reason,
+  }));
+}

@@ -23,3 +23,6 @@ export class UserError extends Error {}
 
 /** A UserError about something that does not exist (the API answers 404). */
 export class NotFound extends UserError {}
+
+/** A UserError about a change made against a version that is no longer current (the API answers 409). */
+export class Conflict extends UserError {}

@@ -4,12 +4,14 @@
  * filters, triage with its audit trail, grouping, bulk by filter, and the server's security defaults.
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import * as path from 'node:path';
 import type { Alert } from '../../core/records';
 import { contextFlows, produceAlerts, socQueue } from '../api-fixtures';
 import { produceFlows } from './produce';
 import { cli, killChildren, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
+import { ROOT } from '../setup/broker';
 
 const T0 = Date.parse('2026-11-30T08:00:00Z');
 const MIN = 60_000;
@@ -56,6 +58,8 @@ describe('SOC triage API', () => {
 
   beforeAll(async () => {
     t = testEnv({ EASTWATCH_API_RATE_LIMIT: '100000' });
+    t.env.EASTWATCH_INVENTORY = path.join(t.home, 'inventory.yaml');
+    copyFileSync(path.join(ROOT, 'inventory/example-64-nodes.yaml'), t.env.EASTWATCH_INVENTORY);
     for (const role of ROLES) tokens[role] = (await cli(t, ['tokens', 'create', '--role', role, '--name', `soc-${role}`])).trim();
     const app = spawnCli(t, ['start', '--roles', 'writer,http']);
     base = `http://127.0.0.1:${await app.httpPort()}`;
@@ -82,6 +86,16 @@ describe('SOC triage API', () => {
 
   /** Every API route, the least role it takes, and a request it accepts. */
   const ROUTES: { method: string; path: string; role: Role; url: () => Promise<string> | string; body?: () => unknown; ok: number }[] = [
+    { method: 'GET', path: '/api/v1/inventory', role: 'viewer', url: () => '/api/v1/inventory', ok: 200 },
+    {
+      method: 'PUT', path: '/api/v1/inventory', role: 'admin', url: () => '/api/v1/inventory', ok: 200,
+      body: async () => {
+        const { yaml, sha256 } = (await call('GET', '/api/v1/inventory', { token: tokens.viewer })).json() as { yaml: string; sha256: string };
+        return { yaml, sha256, reason: 'route table: the same file again' };
+      },
+    },
+    { method: 'POST', path: '/api/v1/allocations', role: 'admin', url: () => '/api/v1/allocations', ok: 202, body: () => ({ events: [{ job_id: 'routes', nodes: 'gpu[050-051]', start: T0 }] }) },
+    { method: 'GET', path: '/api/v1/audit', role: 'admin', url: () => '/api/v1/audit?limit=5', ok: 200 },
     { method: 'GET', path: '/api/v1/alerts', role: 'viewer', url: () => '/api/v1/alerts', ok: 200 },
     { method: 'GET', path: '/api/v1/alerts/{id}', role: 'viewer', url: () => `/api/v1/alerts/${anAlert()}`, ok: 200 },
     { method: 'PATCH', path: '/api/v1/alerts/{id}', role: 'analyst', url: () => `/api/v1/alerts/${anAlert()}`, body: () => ({ add_tags: ['roles'] }), ok: 200 },
@@ -121,14 +135,15 @@ describe('SOC triage API', () => {
   it('answers 401 without a token or with a bad one, 403 to a lower role, and serves the role it names and those above', async () => {
     for (const r of ROUTES) {
       const url = await r.url();
-      const body = r.body?.();
+      const body = await r.body?.();
       const none = await call(r.method, url, { body });
       expect([r.path, none.status, none.headers.get('www-authenticate')]).toEqual([r.path, 401, 'Bearer realm="eastwatch"']);
       expect(none.json()).toMatchObject({ statusCode: 401, message: expect.stringContaining('eastwatch tokens create') });
       const forged = await call(r.method, url, { body, token: `${tokens.admin.slice(0, -4)}AAAA` });
       expect([r.path, forged.status]).toEqual([r.path, 401]);
       for (const role of ROLES) {
-        const res = await call(r.method, await r.url(), { body, token: tokens[role] }); // a fresh target each time: a revoke ends one
+        // A fresh target and body each time: a revoke ends one, a replacement changes the version.
+        const res = await call(r.method, await r.url(), { body: await r.body?.(), token: tokens[role] });
         const allowed = ROLES.indexOf(role) >= ROLES.indexOf(r.role);
         expect([r.path, role, res.status]).toEqual([r.path, role, allowed ? r.ok : 403]);
         if (!allowed) expect(res.json()).toMatchObject({ message: `this needs the ${r.role} role; token soc-${role} has ${role}` });
@@ -347,6 +362,44 @@ describe('SOC triage API', () => {
     }
     const long = await call('GET', '/api/v1/traffic/zone-matrix?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z', { token: tokens.viewer });
     expect([long.status, (long.json() as { message: string }).message]).toEqual([400, 'querystring.since: the window must have since before until and span at most 31 days']);
+  });
+
+  it('reads and replaces the inventory: validated, against the version read, atomically, audited', async () => {
+    const file = t.env.EASTWATCH_INVENTORY!;
+    const before = (await call('GET', '/api/v1/inventory', { token: tokens.viewer })).json() as { yaml: string; sha256: string; nodes: number; zones: string[] };
+    expect(before).toMatchObject({ file, yaml: readFileSync(file, 'utf8'), nodes: expect.any(Number), zones: expect.arrayContaining(['training', 'inference']) });
+    const put = (body: unknown, role: Role = 'admin') => call('PUT', '/api/v1/inventory', { token: tokens[role], body });
+
+    const broken = before.yaml.replace('zones: [training, inference]', 'zones: [training, nowhere]');
+    expect(broken).not.toBe(before.yaml);
+    const invalid = await put({ yaml: broken, sha256: before.sha256, reason: 'typo' });
+    expect([invalid.status, (invalid.json() as { message: string }).message]).toEqual([400, expect.stringMatching(/^invalid inventory:\n.*nowhere/s)]);
+    expect((await put({ yaml: 'zones: [', sha256: before.sha256, reason: 'x' })).status).toBe(400);
+    expect(readFileSync(file, 'utf8')).toBe(before.yaml);
+
+    const next = `${before.yaml}\n# reviewed by the SOC\n`;
+    const replaced = await put({ yaml: next, sha256: before.sha256, reason: 'quarterly review' });
+    expect(replaced.status).toBe(200);
+    expect(readFileSync(file, 'utf8')).toBe(next);
+    const stale = await put({ yaml: before.yaml, sha256: before.sha256, reason: 'late' });
+    expect([stale.status, (stale.json() as { message: string }).message]).toEqual([409, expect.stringMatching(/^the inventory changed since it was read/)]);
+
+    const { entries } = await get<{ entries: { action: string; actor: string; reason: string; changes: Record<string, unknown> }[] }>(`/api/v1/audit?target_kind=inventory&limit=1`, 'admin');
+    expect(entries[0]).toMatchObject({ action: 'inventory.replace', actor: 'soc-admin', reason: 'quarterly review', changes: { sha256: { from: before.sha256, to: (replaced.json() as { sha256: string }).sha256 } } });
+  });
+
+  it('takes allocation events pushed by a scheduler hook onto the allocations topic, validated whole', async () => {
+    const push = (events: unknown[]) => call('POST', '/api/v1/allocations', { token: tokens.admin, body: { events } });
+    const bad = await push([{ job_id: 'ok', nodes: 'gpu060', start: T0 }, { job_id: 'late', nodes: 'gpu061', start: T0, end: T0 - 1 }]);
+    expect([bad.status, (bad.json() as { message: string }).message]).toEqual([400, expect.stringContaining('end is before start')]);
+    const hostlist = await push([{ job_id: 'x', nodes: 'gpu[9-1]', start: T0 }]);
+    expect([hostlist.status, (hostlist.json() as { message: string }).message]).toEqual([400, expect.stringMatching(/^event 0 \(job x\): /)]);
+    const ok = await push([{ job_id: 'hook-7', nodes: 'gpu[060-061]', start: new Date(T0).toISOString(), pattern: 'all-to-all', source: 'slurm-prolog' }]);
+    expect([ok.status, ok.json()]).toEqual([202, { published: 1 }]);
+    await waitFor(async () => (await get<{ allocations: { job_id: string }[] }>(`/api/v1/nodes/gpu061/allocations?since=${T0}`)).allocations[0]?.job_id === 'hook-7' || undefined,
+      30_000, () => 'the pushed allocation was not stored');
+    const { entries } = await get<{ entries: { action: string; target: string; changes: Record<string, { to: unknown }> }[] }>('/api/v1/audit?target_kind=allocation&target=hook-7', 'admin');
+    expect(entries).toEqual([expect.objectContaining({ action: 'allocation.push', target: 'hook-7', changes: expect.objectContaining({ nodes: { from: null, to: 'gpu[060-061]' } }) })]);
   });
 
   it('sends security headers, no CORS headers by default, and takes token changes within a second', async () => {
