@@ -3,12 +3,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getAlert, listAlerts, matchingIds } from '../../alerts/query';
+import { exportAlert } from '../../alerts/export';
 import { addNote, triage } from '../../alerts/triage';
 import { auditOf } from '../../core/audit';
 import type { Store } from '../../core/clickhouse';
 import { principalOf } from '../auth';
 import {
-  AlertDetailSchema, AlertListQuerySchema, AlertPageSchema, BulkSchema, IdParamsSchema, queryOf, TriageChangeSchema,
+  AlertDetailSchema, AlertListQuerySchema, AlertPageSchema, BulkSchema, ExportPageSchema, FormatQuerySchema, IdParamsSchema, queryOf, TriageChangeSchema,
 } from '../schemas/alerts';
 import { ErrorSchema, limit } from '../schemas/common';
 import { alertFlows, MAX_OFFSET } from '../queries/evidence';
@@ -29,16 +30,28 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (plain,
 
   app.get('/alerts', {
     config: { role: 'viewer' },
-    schema: { tags: ['alerts'], summary: 'List alerts', description: 'Filters combine; a page ends with next_cursor when there is more', querystring: AlertListQuerySchema, response: { 200: AlertPageSchema, ...errors } },
+    schema: {
+      tags: ['alerts'], summary: 'List alerts', description: 'Filters combine; a page ends with next_cursor when there is more; format=ocsf or ecs exports the page for a SIEM',
+      querystring: AlertListQuerySchema, response: { 200: z.union([AlertPageSchema, ExportPageSchema]), ...errors },
+    },
   }, async (req) => {
-    const { sort, limit, cursor, ...filter } = req.query;
-    return listAlerts(store, queryOf(filter), { sort, limit, ...(cursor ? { cursor } : {}) });
+    const { sort, limit, cursor, format, ...filter } = req.query;
+    const page = await listAlerts(store, queryOf(filter), { sort, limit, ...(cursor ? { cursor } : {}) });
+    if (format === 'eastwatch') return page;
+    return { format, events: page.alerts.map((a) => exportAlert(a, format)), ...(page.next_cursor ? { next_cursor: page.next_cursor } : {}) };
   });
 
   app.get('/alerts/:id', {
     config: { role: 'viewer' },
-    schema: { tags: ['alerts'], summary: 'One alert with its evidence and audit trail', params: IdParamsSchema, response: { 200: AlertDetailSchema, ...errors } },
-  }, async (req) => detail(req.params.id));
+    schema: {
+      tags: ['alerts'], summary: 'One alert with its evidence and audit trail (or, with format, as a SIEM event)',
+      params: IdParamsSchema, querystring: FormatQuerySchema, response: { 200: z.union([AlertDetailSchema, z.record(z.string(), z.unknown())]), ...errors },
+    },
+  }, async (req) => {
+    const { format } = req.query;
+    if (format === 'eastwatch') return detail(req.params.id);
+    return exportAlert(await getAlert(store, req.params.id), format);
+  });
 
   app.get('/alerts/:id/flows', {
     config: { role: 'viewer' },

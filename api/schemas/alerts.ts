@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ALERT_SORTS, type AlertQuery, MAX_PAGE } from '../../alerts/query';
+import { EXPORT_FORMATS } from '../../alerts/export';
 import { AlertViewSchema } from '../../alerts/view';
 import { address, AuditViewSchema, instant, name } from './common';
 import { ALERT_STATES, ALERT_STATUSES, CLOSE_REASONS, SEVERITIES, tag } from '../../core/records';
@@ -59,7 +60,17 @@ export const PageSchema = z.strictObject({
   cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'a cursor from next_cursor').optional().describe('next_cursor of the previous page'),
 });
 
-export const AlertListQuerySchema = filterWith(PageSchema.shape);
+/** ocsf: OCSF Detection Finding events; ecs: Elastic Common Schema documents; eastwatch (default): its own view. */
+const format = z.enum(EXPORT_FORMATS).default('eastwatch').describe('eastwatch (this API\'s view), ocsf (OCSF 1.8 Detection Finding, class 2004) or ecs (Elastic Common Schema, event.kind alert)');
+
+export const AlertListQuerySchema = filterWith({ ...PageSchema.shape, format });
+
+export const FormatQuerySchema = z.strictObject({ format });
+
+/** A page of alerts exported in a SIEM's format. */
+export const ExportPageSchema = z.object({
+  format: z.enum(['ocsf', 'ecs']), events: z.array(z.record(z.string(), z.unknown())), next_cursor: z.string().optional().describe('Absent on the last page'),
+});
 
 export const AlertDetailSchema = AlertViewSchema.extend({ audit: z.array(AuditViewSchema).describe('Every triage change and note, oldest first') });
 

@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import * as path from 'node:path';
 import type { Alert } from '../../core/records';
 import { contextFlows, produceAlerts, socQueue } from '../api-fixtures';
+import { ecsProblems, ocsfProblems } from '../siem-schemas';
 import { produceFlows } from './produce';
 import { cli, killChildren, spawnCli, testEnv, TestEnv, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
@@ -185,7 +186,7 @@ describe('SOC triage API', () => {
 
   it('binds every filter: injection strings match nothing, change nothing and leak nothing', async () => {
     const INJECTIONS = ["' OR 1=1 --", "x') OR ('1'='1", "'; DROP TABLE alerts; --", '{zone:String}', "\\' UNION SELECT name FROM system.tables --", 'gpu001\' OR src_node != \'', '%00'];
-    const FILTERS = ['detector', 'severity', 'state', 'status', 'zone', 'job', 'node', 'address', 'group', 'tag', 'assignee', 'since', 'until', 'q', 'sort', 'cursor', 'limit'];
+    const FILTERS = ['detector', 'severity', 'state', 'status', 'zone', 'job', 'node', 'address', 'group', 'tag', 'assignee', 'since', 'until', 'q', 'sort', 'cursor', 'limit', 'format'];
     for (const f of FILTERS) {
       for (const s of INJECTIONS) {
         const r = await call('GET', `/api/v1/alerts?${f}=${encodeURIComponent(s)}`, { token: tokens.viewer });
@@ -362,6 +363,30 @@ describe('SOC triage API', () => {
     }
     const long = await call('GET', '/api/v1/traffic/zone-matrix?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z', { token: tokens.viewer });
     expect([long.status, (long.json() as { message: string }).message]).toEqual([400, 'querystring.since: the window must have since before until and span at most 31 days']);
+  });
+
+  it('exports the queue as OCSF Detection Findings and ECS documents, every one valid, paged like the list', async () => {
+    for (const format of ['ocsf', 'ecs'] as const) {
+      const events: Record<string, unknown>[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await get<{ format: string; events: Record<string, unknown>[]; next_cursor?: string }>(`/api/v1/alerts?format=${format}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.format).toBe(format);
+        events.push(...page.events);
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(events).toHaveLength(queue.length);
+      for (const e of events) expect(format === 'ocsf' ? ocsfProblems(e) : ecsProblems(e)).toEqual([]);
+    }
+    const lateral = queue.find((a) => a.detector === 'outside-allocation')!;
+    expect(await get(`/api/v1/alerts/${lateral.alert_id}?format=ocsf`)).toMatchObject({
+      class_uid: 2004, finding_info: { uid: lateral.alert_id, title: lateral.summary, analytic: { uid: 'outside-allocation', type_id: 1 } }, severity_id: 5, status_id: 1,
+      evidences: [{ src_endpoint: { ip: lateral.src_addr, name: lateral.src_node }, dst_endpoint: { ip: lateral.dst_addr, port: 22 }, connection_info: { direction_id: 3 } }],
+      metadata: { product: { name: 'eastwatch' }, version: '1.8.0' },
+    });
+    expect(await get(`/api/v1/alerts/${lateral.alert_id}?format=ecs`)).toMatchObject({ event: { kind: 'alert', id: lateral.alert_id }, rule: { id: 'outside-allocation' }, network: { direction: 'internal' } });
+    const bad = await call('GET', '/api/v1/alerts?format=cef', { token: tokens.viewer });
+    expect([bad.status, (bad.json() as { message: string }).message]).toEqual([400, expect.stringMatching(/^querystring\.format: /)]);
   });
 
   it('reads and replaces the inventory: validated, against the version read, atomically, audited', async () => {
