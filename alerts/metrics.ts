@@ -47,3 +47,10 @@ export const suppressionsActive = new client.Gauge({
     this.set(countActive());
   },
 });
+
+export const webhookDeliveries = new client.Counter({
+  name: 'eastwatch_webhook_deliveries_total',
+  help: 'Webhook delivery attempts, by outcome: delivered, retry (failed, tried again later), failed (given up or subscription disabled), gone (410: subscription disabled)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

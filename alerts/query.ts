@@ -8,7 +8,7 @@ import type { Store } from '../core/clickhouse';
 import { NotFound, UserError } from '../core/error-text';
 import { AlertStatus, Severity } from '../core/records';
 import type { ALERT_STATES } from '../core/records';
-import type { AlertView } from './view';
+import { type AlertView, canonicalAddr } from './view';
 
 export class AlertNotFound extends NotFound {}
 export class SuppressionNotFound extends NotFound {}
@@ -48,8 +48,8 @@ export interface AlertPage {
 
 const TIMES = ['time', 'first_seen', 'last_seen', 'raised_at', 'updated_at'] as const;
 
-/** One id per group of related alerts: a detector and the source it is about (node, else address, else zone). */
-const GROUP_SOURCE = "multiIf(src_node != '', src_node, isNotNull(src_addr), toString(src_addr), src_zone != '', src_zone, fingerprint)";
+/** One id per group of related alerts: a detector and the source it is about (node, else address, else zone); as groupIdOf(). */
+const GROUP_SOURCE = "multiIf(src_node != '', src_node, isNotNull(src_addr), replaceRegexpOne(toString(src_addr), '^::ffff:([0-9.]+)$', '\\\\1'), src_zone != '', src_zone, fingerprint)";
 const GROUP_ID = `lower(hex(substring(SHA256(concat(detector, '|', ${GROUP_SOURCE})), 1, 8)))`;
 
 /** Sort keys as one Int64 each; severity sorts by rank, then time (2^43 ms is past the year 2200). */
@@ -141,9 +141,6 @@ function decodeCursor(s: string, sort: AlertSort): Cursor {
   return { sort, key: String(v[1]), id: String(v[2]) };
 }
 
-/** IPv4 addresses are stored IPv4-mapped; analysts read them dotted. */
-export const displayAddr = (a: string): string => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-
 function viewOf(r: Record<string, unknown>): AlertView {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
@@ -151,7 +148,7 @@ function viewOf(r: Record<string, unknown>): AlertView {
     if (v === null || v === '') continue; // a field that does not apply is left out
     if (k === 'evidence') out[k] = JSON.parse(String(v));
     else if (k === 'bytes' || k === 'flows') out[k] = Number(v);
-    else if (k === 'src_addr' || k === 'dst_addr') out[k] = displayAddr(String(v));
+    else if (k === 'src_addr' || k === 'dst_addr') out[k] = canonicalAddr(String(v));
     else out[k] = v;
   }
   for (const t of TIMES) out[t] = new Date(Number(r[`${t}_ms`])).toISOString();
@@ -238,7 +235,7 @@ export async function listGroups(store: Store, q: AlertQuery = {}, limit = 100):
     { ...w.params, limit: Math.min(limit, MAX_PAGE) },
   );
   return rows.map((r) => ({
-    group_id: r.group_id!, detector: r.detector!, source: displayAddr(r.source!), alerts: Number(r.alerts), open: Number(r.open),
+    group_id: r.group_id!, detector: r.detector!, source: canonicalAddr(r.source!), alerts: Number(r.alerts), open: Number(r.open),
     severity: r.severity as Severity, first_seen: new Date(Number(r.first_ms)).toISOString(), last_seen: new Date(Number(r.last_ms)).toISOString(), summary: r.summary!,
   }));
 }

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit, type Actor } from '../core/audit';
-import type { Store } from '../core/clickhouse';
+import { columnsWithMs, recordOfRow, type Store } from '../core/clickhouse';
 import { UserError } from '../core/error-text';
 import type { KafkaPublisher } from '../core/kafka-publisher';
 import { SUPPRESSION_FIELDS, type Suppression, SuppressionSchema } from '../core/records';
-import { displayAddr, SuppressionNotFound } from './query';
+import { SuppressionNotFound } from './query';
+import { canonicalAddr } from './view';
 import { encodeSuppression, isActive } from './suppressions';
 
 /** Active suppressions at once: each detectors process holds and checks them all per new alert. */
@@ -40,23 +41,16 @@ async function save(store: Store, publish: Publish, s: Suppression): Promise<voi
   await store.client.insert({ table: store.tbl('suppressions'), values: [s], format: 'JSONEachRow' });
 }
 
-const TIMES = ['created_at', 'expires_at', 'revoked_at', 'updated_at'] as const;
-
 async function read(store: Store, where: string, params: Record<string, unknown>): Promise<Suppression[]> {
   const rows = await store.rows<Record<string, unknown>>(
-    `SELECT * EXCEPT (${TIMES.join(', ')}), ${TIMES.map((t) => `toUnixTimestamp64Milli(${t}) AS ${t}_ms`).join(', ')}
+    `SELECT ${columnsWithMs(['created_at', 'expires_at', 'revoked_at', 'updated_at'])}
       FROM ${store.tbl('suppressions')} FINAL WHERE ${where} ORDER BY created_at DESC, suppression_id LIMIT 10000`,
     params,
   );
   return rows.map((r) => {
-    const out: Record<string, unknown> = {};
-    // Times are read as ms under their own names: an alias named like its column would stand for it in WHERE.
-    for (const [k, v] of Object.entries(r)) {
-      if (v === null || v === '') continue;
-      if (k.endsWith('_ms')) out[k.slice(0, -3)] = Number(v);
-      else out[k] = k === 'dst_port' ? Number(v) : k.endsWith('_addr') ? displayAddr(String(v)) : v;
-    }
-    return out as Suppression;
+    const s = recordOfRow(r);
+    for (const f of ['src_addr', 'dst_addr'] as const) if (s[f] !== undefined) s[f] = canonicalAddr(String(s[f]));
+    return SuppressionSchema.parse(s);
   });
 }
 

@@ -11,9 +11,8 @@ import { TopicFollower } from '../core/topic-follower';
 import { zodDetail } from '../core/error-text';
 import { WireError } from '../core/codec';
 import { countSuppressionsWith } from './metrics';
+import { canonicalAddr } from './view';
 
-/** Addresses compare in one form: IPv4-mapped IPv6 as dotted IPv4, IPv6 lowercase. */
-const addrKey = (a: string): string => a.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 
 export const isActive = (s: Suppression, now: number): boolean => s.revoked_at === undefined && s.expires_at > now;
 
@@ -24,7 +23,7 @@ export function suppresses(s: Suppression, a: Alert, now: number): boolean {
     if (want === undefined) continue;
     const have = a[f];
     if (have === undefined) return false;
-    if (f === 'src_addr' || f === 'dst_addr' ? addrKey(String(have)) !== addrKey(String(want)) : have !== want) return false;
+    if (f === 'src_addr' || f === 'dst_addr' ? canonicalAddr(String(have)) !== canonicalAddr(String(want)) : have !== want) return false;
   }
   return true;
 }

@@ -23,6 +23,7 @@ import { trafficRoutes } from './routes/traffic';
 import { inventoryRoutes } from './routes/inventory';
 import { allocationRoutes } from './routes/allocations';
 import { auditRoutes } from './routes/audit';
+import { webhookRoutes } from './routes/webhooks';
 import { security } from './security';
 import { TokenVerifier } from './tokens';
 
@@ -32,6 +33,8 @@ export interface ApiDeps {
   publish: KafkaPublisher['publish'];
   /** The inventory file the API reads and replaces (EASTWATCH_INVENTORY). */
   inventoryFile?: string;
+  /** How long a rotated-out webhook secret keeps signing. */
+  rotationOverlapMs: number;
 }
 
 export interface HttpDeps {
@@ -73,7 +76,7 @@ export class HttpStage implements Stage {
       const tokens = new TokenVerifier(api.tokensFile);
       await app.register(async (scope) => {
         await scope.register(auth, { tokens });
-        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes, trafficRoutes, inventoryRoutes, allocationRoutes, auditRoutes]) await scope.register(routes, api);
+        for (const routes of [alertRoutes, alertGroupRoutes, suppressionRoutes, trafficRoutes, inventoryRoutes, allocationRoutes, auditRoutes, webhookRoutes]) await scope.register(routes, api);
       }, { prefix: '/api/v1' });
     }
     await app.listen({ host: this.cfg.host, port: this.cfg.port });

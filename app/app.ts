@@ -22,6 +22,7 @@ import { alertmanagerToken, tokensFile } from '../api/config';
 import { HttpStage } from '../api/server';
 import { AlertPublisher } from '../alerts/publisher';
 import { ALERTS, encodeAlert } from '../alerts/stream';
+import { WebhookDispatcher } from '../alerts/webhooks/dispatcher';
 import { streamingDetectors, windowedDetectors } from '../detectors/registry';
 import { StreamingDetectors } from '../detectors/stream';
 import { WindowedDetectors } from '../detectors/windowed';
@@ -133,7 +134,10 @@ export async function startApp(cfg: Config, log: Logger, roles: readonly Role[],
     };
     const store = await sharedStore();
     if (!store) log.warn('the API needs ClickHouse: with embedded chDB run the http role in the writer\'s process; serving health and metrics only');
-    const api = store ? { store, tokensFile: tokensFile(cfg.http, cfg.home), publish, ...(cfg.inventory.file ? { inventoryFile: cfg.inventory.file } : {}) } : undefined;
+    if (store) await runner.start(new WebhookDispatcher(cfg.webhooks, { kafka, store, log: log.child({ stage: 'webhooks' }) }));
+    const api = store ? {
+      store, tokensFile: tokensFile(cfg.http, cfg.home), publish, rotationOverlapMs: cfg.webhooks.rotationOverlapMs, ...(cfg.inventory.file ? { inventoryFile: cfg.inventory.file } : {}),
+    } : undefined;
     app.httpPort = (await runner.start(new HttpStage(cfg.http, { log, health: () => runner.health(), ...(alertmanager ? { alertmanager } : {}), ...(api ? { api } : {}) }))).port;
   }
   return app;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { coreConfigShape, envMarkdownOf, envVars, EnvVar, loadConfigWith, redactedWith, section, unknownVariables } from '../core/config';
 import { AllocationSourcesConfigSchema } from '../allocations/config';
 import { HttpConfigSchema } from '../api/config';
+import { WebhooksConfigSchema } from '../alerts/webhooks/config';
 import { DetectorsConfigSchema } from '../detectors/config';
 import { CollectorConfigSchema, HubbleConfigSchema, LogsConfigSchema } from '../ingest/config';
 import { InventoryConfigSchema } from '../inventory/config';
@@ -22,6 +23,7 @@ export const ConfigSchema = z.strictObject({
   allocations: section(AllocationSourcesConfigSchema),
   detectors: section(DetectorsConfigSchema),
   http: section(HttpConfigSchema),
+  webhooks: section(WebhooksConfigSchema),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

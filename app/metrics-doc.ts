@@ -44,6 +44,7 @@ export const SERIES_BOUNDS: Record<string, string> = {
   eastwatch_alertmanager_alerts_total: 'results (3)',
   eastwatch_alerts_suppressed_total: DETECTORS,
   eastwatch_suppressions_active: 'one',
+  eastwatch_webhook_deliveries_total: 'results (4)',
 };
 
 /** prom-client's default process and Node.js metrics, under the same prefix. */

@@ -134,6 +134,51 @@ export const SuppressionSchema = z.strictObject({
 });
 export type Suppression = z.infer<typeof SuppressionSchema>;
 
+/** What a webhook subscription is sent: an alert raised (its first version) and an alert ended. */
+export const WEBHOOK_EVENTS = ['alert.raised', 'alert.ended'] as const;
+export const WEBHOOK_FORMATS = ['eastwatch', 'ocsf', 'ecs'] as const;
+
+/**
+ * An incident-response feed: alerts matching its filters go to its URL, signed as Standard Webhooks says with
+ * each of its secrets (two while one is rotated out). The latest row version wins.
+ */
+export const WebhookSubscriptionSchema = z.strictObject({
+  subscription_id: column(z.uuid(), 'UUID', 'Subscription id'),
+  name: column(z.string().min(1).max(128), 'String', 'What it feeds (a SOAR playbook, a SIEM)'),
+  url: column(z.url({ protocol: /^https?$/ }).max(2048), 'String', 'Where deliveries are POSTed'),
+  secrets: column(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,88}$/)).min(1).max(2), 'Array(String)', 'Signing secrets (whsec_), newest first; never shown after creation or rotation'),
+  previous_expires_at: column(millis().optional(), 'Nullable(DateTime64(3))', 'When the older of two secrets stops signing'),
+  detectors: column(z.array(z.string().max(64)).max(64), 'Array(String)', 'Only alerts of these detectors (empty: all)'),
+  severities: column(z.array(z.enum(SEVERITIES)).max(3), 'Array(String)', 'Only alerts of these severities (empty: all)'),
+  zones: column(z.array(z.string().max(64)).max(64), 'Array(String)', 'Only alerts with an end in one of these zones (empty: all)'),
+  format: column(z.enum(WEBHOOK_FORMATS), 'LowCardinality(String)', "The alert in the payload's data: eastwatch, ocsf or ecs"),
+  active: column(z.boolean(), 'Bool', 'Deliveries are made (false once disabled, by an admin or a 410 Gone)'),
+  disabled_reason: column(z.string().max(1024).optional(), 'String', 'Why it was disabled'),
+  created_by: column(z.string().min(1).max(253), 'String', 'Who made it'),
+  created_at: column(millis(), 'DateTime64(3)', 'When'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type WebhookSubscription = z.infer<typeof WebhookSubscriptionSchema>;
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+/** One event for one subscription: made once (its id is the webhook-id), retried until delivered or given up. */
+export const WebhookDeliverySchema = z.strictObject({
+  subscription_id: column(z.uuid(), 'UUID', 'Subscription'),
+  event_id: column(z.string().min(1).max(128), 'String', 'Event id, the webhook-id header: the same for every attempt'),
+  event_type: column(z.enum(WEBHOOK_EVENTS), 'LowCardinality(String)', 'alert.raised or alert.ended'),
+  alert_id: column(z.uuid(), 'UUID', 'The alert'),
+  payload: column(z.string().max(1_000_000), 'String', 'The body sent, as signed'),
+  status: column(z.enum(DELIVERY_STATUSES), 'LowCardinality(String)', 'pending (to be tried), delivered, failed (given up)'),
+  attempts: column(z.number().int().min(0), 'UInt16', 'Attempts made'),
+  next_attempt_at: column(millis(), 'DateTime64(3)', 'When it is tried next (pending)'),
+  last_status: column(z.number().int().min(0).max(999), 'UInt16', 'HTTP status of the last attempt (0: no response)'),
+  last_error: column(z.string().max(1024), 'String', 'What went wrong last'),
+  created_at: column(millis(), 'DateTime64(3)', 'When the event was made'),
+  updated_at: column(millis(), 'DateTime64(3)', 'Version of this row (latest wins)'),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+
 /** What an audited change acted on. */
 export const AUDIT_TARGETS = ['alert', 'suppression', 'inventory', 'allocation', 'webhook'] as const;
 

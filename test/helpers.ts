@@ -31,6 +31,7 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): TestEnv {
     EASTWATCH_HOME: home,
     EASTWATCH_TOPIC_PREFIX: prefix,
     EASTWATCH_WRITER_GROUP: group,
+    EASTWATCH_WEBHOOK_GROUP: `webhooks-${id}`,
     EASTWATCH_HTTP_PORT: '0',
     // Collectors listen on loopback, on ports the kernel picks (they log them).
     EASTWATCH_COLLECTOR_HOST: '127.0.0.1',

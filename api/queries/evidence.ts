@@ -4,7 +4,8 @@
  * parameters: the SQL an alert's evidence carries is for an analyst to read, never run here, since alerts
  * from outside (Alertmanager) could carry any text.
  */
-import { BadCursor, displayAddr } from '../../alerts/query';
+import { BadCursor } from '../../alerts/query';
+import { canonicalAddr } from '../../alerts/view';
 import type { AlertView } from '../../alerts/view';
 import type { Store } from '../../core/clickhouse';
 import { UserError } from '../../core/error-text';
@@ -65,7 +66,7 @@ export async function alertFlows(store: Store, a: AlertView, limit: number, curs
     for (const [k, v] of Object.entries(r)) {
       if (v === null || v === '') continue;
       if (k.endsWith('_ms')) out[k.slice(0, -3)] = new Date(Number(v)).toISOString();
-      else if (k.endsWith('_addr') || k === 'exporter_address') out[k] = displayAddr(String(v));
+      else if (k.endsWith('_addr') || k === 'exporter_address') out[k] = canonicalAddr(String(v));
       else out[k] = typeof v === 'string' && /^\d+$/.test(v) && ['bytes', 'packets'].includes(k) ? Number(v) : v;
     }
     return out;

@@ -3,7 +3,7 @@
  * in which zone), the top talkers and the zone-pair matrix of a window, a node's allocation history. Every
  * query is bounded by its time window and a row limit, and reads key ranges of the rollups, not raw flows.
  */
-import { displayAddr } from '../../alerts/query';
+import { canonicalAddr } from '../../alerts/view';
 import type { Store } from '../../core/clickhouse';
 
 export interface Window {
@@ -30,7 +30,7 @@ export interface TimelineRow {
 
 function timelineRow(r: Record<string, string>): TimelineRow {
   return {
-    bucket: iso(r.bucket_ms!), ...(r.node ? { node: r.node } : {}), dir: r.dir as 'out' | 'in', peer: r.peer_node || displayAddr(r.peer_addr!),
+    bucket: iso(r.bucket_ms!), ...(r.node ? { node: r.node } : {}), dir: r.dir as 'out' | 'in', peer: r.peer_node || canonicalAddr(r.peer_addr!),
     ...(r.peer_node ? { peer_node: r.peer_node } : {}), peer_zone: r.peer_zone!, ...(r.peer_job ? { peer_job: r.peer_job } : {}),
     port: Number(r.port), protocol: Number(r.protocol), flows: Number(r.flows), bytes: Number(r.bytes),
   };
@@ -81,7 +81,7 @@ export async function topTalkers(store: Store, by: (typeof TALKER_KEYS)[number],
       GROUP BY key ORDER BY bytes DESC, flows DESC, key LIMIT {limit:UInt32}`,
     { ...w, limit },
   );
-  return rows.map((r) => ({ key: displayAddr(r.key!), ...(r.zone ? { zone: r.zone } : {}), bytes: Number(r.bytes), flows: Number(r.flows), peers: Number(r.peers) }));
+  return rows.map((r) => ({ key: canonicalAddr(r.key!), ...(r.zone ? { zone: r.zone } : {}), bytes: Number(r.bytes), flows: Number(r.flows), peers: Number(r.peers) }));
 }
 
 export interface ZonePair {

@@ -9,7 +9,7 @@ import { columnDdl, columnsOf } from '../columns';
 import type { ClickHouseConfig } from '../config';
 import { FlowSchema } from '../flow';
 import type { Logger } from '../log';
-import { AlertSchema, AlertTriageSchema, AuditEntrySchema, SuppressionSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
+import { AlertSchema, AlertTriageSchema, AuditEntrySchema, SuppressionSchema, WebhookDeliverySchema, WebhookSubscriptionSchema, AllocationSchema, InterfaceCounterSchema, InventoryAddressSchema } from '../records';
 import type { Store } from '../clickhouse';
 import { flows } from './001_flows';
 import { flowsRollup } from './002_flows_rollup';
@@ -20,9 +20,10 @@ import { alerts } from './006_alerts';
 import { egressRollups } from './007_egress_rollups';
 import { auditLog } from './008_audit_log';
 import { nodePeers } from './009_node_peers';
+import { webhooks } from './010_webhooks';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups, auditLog, nodePeers];
+export const MIGRATIONS: Migration[] = [flows, flowsRollup, inventoryAllocationsAlerts, writerIntents, interfaceCounters, alerts, egressRollups, auditLog, nodePeers, webhooks];
 
 const RECORD_TABLES: [string, z.ZodObject][] = [
   ['flows', FlowSchema],
@@ -33,6 +34,8 @@ const RECORD_TABLES: [string, z.ZodObject][] = [
   ['interface_counters', InterfaceCounterSchema],
   ['audit_log', AuditEntrySchema],
   ['suppressions', SuppressionSchema],
+  ['webhook_subscriptions', WebhookSubscriptionSchema],
+  ['webhook_deliveries', WebhookDeliverySchema],
 ];
 
 export interface MigrationReport {

@@ -83,6 +83,11 @@ describe('SOC triage API', () => {
     const r = await call('POST', '/api/v1/suppressions', { token: tokens.analyst, body: { detector: 'scan', match: { src_node: 'gpu011' }, reason: 'route table', duration_minutes: 5 } });
     return (r.json() as { suppression_id: string }).suppression_id;
   };
+  let webhook: string | undefined;
+  const aWebhook = async () => {
+    webhook ??= ((await call('POST', '/api/v1/webhooks', { token: tokens.admin, body: { name: 'route-table', url: 'http://127.0.0.1:9/hook', detectors: ['none'] } })).json() as { subscription: { subscription_id: string } }).subscription.subscription_id;
+    return webhook;
+  };
   const aGroup = async () => (await get<{ groups: { group_id: string }[] }>('/api/v1/alert-groups?detector=scan&limit=1')).groups[0]!.group_id;
 
   /** Every API route, the least role it takes, and a request it accepts. */
@@ -96,6 +101,13 @@ describe('SOC triage API', () => {
       },
     },
     { method: 'POST', path: '/api/v1/allocations', role: 'admin', url: () => '/api/v1/allocations', ok: 202, body: () => ({ events: [{ job_id: 'routes', nodes: 'gpu[050-051]', start: T0 }] }) },
+    { method: 'POST', path: '/api/v1/webhooks', role: 'admin', url: () => '/api/v1/webhooks', ok: 201, body: () => ({ name: 'routes', url: 'http://127.0.0.1:9/hook' }) },
+    { method: 'GET', path: '/api/v1/webhooks', role: 'admin', url: () => '/api/v1/webhooks', ok: 200 },
+    { method: 'GET', path: '/api/v1/webhooks/{id}', role: 'admin', url: async () => `/api/v1/webhooks/${await aWebhook()}`, ok: 200 },
+    { method: 'GET', path: '/api/v1/webhooks/{id}/deliveries', role: 'admin', url: async () => `/api/v1/webhooks/${await aWebhook()}/deliveries`, ok: 200 },
+    { method: 'POST', path: '/api/v1/webhooks/{id}/rotate', role: 'admin', url: async () => `/api/v1/webhooks/${await aWebhook()}/rotate`, ok: 200 },
+    { method: 'POST', path: '/api/v1/webhooks/{id}/disable', role: 'admin', url: async () => `/api/v1/webhooks/${await aWebhook()}/disable`, body: () => ({ reason: 'x' }), ok: 200 },
+    { method: 'POST', path: '/api/v1/webhooks/{id}/enable', role: 'admin', url: async () => `/api/v1/webhooks/${await aWebhook()}/enable`, body: () => ({ reason: 'x' }), ok: 200 },
     { method: 'GET', path: '/api/v1/audit', role: 'admin', url: () => '/api/v1/audit?limit=5', ok: 200 },
     { method: 'GET', path: '/api/v1/alerts', role: 'viewer', url: () => '/api/v1/alerts', ok: 200 },
     { method: 'GET', path: '/api/v1/alerts/{id}', role: 'viewer', url: () => `/api/v1/alerts/${anAlert()}`, ok: 200 },

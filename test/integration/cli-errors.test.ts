@@ -98,7 +98,9 @@ describe('command-line errors', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('"url": "https://***@127.0.0.1:9/"');
 
-    const app = spawnCli(t, ['start', '--roles', 'collectors,allocations,http'], secrets);
+    // The http role opens ClickHouse for the API: this run keeps the embedded default, the writer's run below uses the server.
+    const { CLICKHOUSE_URL: _server, ...feeds } = secrets;
+    const app = spawnCli(t, ['start', '--roles', 'collectors,allocations,http'], feeds);
     await app.httpPort();
     // The poller's and the watch's failures are logged, with their URLs.
     await waitFor(() => (seen.filter((s) => s.url.startsWith('/slurm')).length >= 2 && /kubernetes pod watch interrupted/.test(app.output()) ? true : undefined),

@@ -35,6 +35,8 @@ describe('migrations', () => {
       { name: 'node_peers_5m_mv', engine: 'MaterializedView' },
       { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
       { name: 'suppressions', engine: 'ReplacingMergeTree' },
+      { name: 'webhook_deliveries', engine: 'ReplacingMergeTree' },
+      { name: 'webhook_subscriptions', engine: 'ReplacingMergeTree' },
       { name: 'writer_intents', engine: 'MergeTree' },
     ]);
     for (const [table, schema] of [['flows', FlowSchema], ['alerts', AlertSchema]] as const) {

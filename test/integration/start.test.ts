@@ -28,7 +28,7 @@ describe('eastwatch start', () => {
     expect(health.status).toBe(200);
     const stages = {
       'kafka-broker': 'ok', kafka: 'ok', clickhouse: 'ok', writer: 'ok', 'allocation-sources': 'ok', 'alert-publisher': 'ok', inventory: 'ok',
-      'streaming-detectors': 'ok', 'windowed-detectors': 'ok', enrichment: 'ok', 'kafka-producers': 'ok', 'flow-listeners': 'ok', 'kafka-publisher': 'ok', http: 'ok',
+      'streaming-detectors': 'ok', 'windowed-detectors': 'ok', enrichment: 'ok', 'kafka-producers': 'ok', 'flow-listeners': 'ok', 'kafka-publisher': 'ok', webhooks: 'ok', http: 'ok',
     };
     expect(await health.json()).toEqual({ status: 'ok', stages });
 
