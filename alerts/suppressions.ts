@@ -8,8 +8,7 @@ import type { KafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { type Alert, SUPPRESSION_FIELDS, type Suppression, SuppressionSchema } from '../core/records';
 import { TopicFollower } from '../core/topic-follower';
-import { zodDetail } from '../core/error-text';
-import { WireError } from '../core/codec';
+import { jsonRecordCodec } from '../core/json-record';
 import { countSuppressionsWith } from './metrics';
 import { canonicalAddr } from './view';
 
@@ -28,19 +27,9 @@ export function suppresses(s: Suppression, a: Alert, now: number): boolean {
   return true;
 }
 
-export function decodeSuppression(buf: Buffer): Suppression {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(buf.toString('utf8'));
-  } catch (e) {
-    throw new WireError(`suppression is not JSON: ${(e as Error).message}`);
-  }
-  const parsed = SuppressionSchema.safeParse(raw);
-  if (!parsed.success) throw new WireError(`invalid suppression: ${zodDetail(parsed.error, '(root)', 3)}`);
-  return parsed.data;
-}
-
-export const encodeSuppression = (s: Suppression): Buffer => Buffer.from(JSON.stringify(s));
+const codec = jsonRecordCodec('suppression', SuppressionSchema);
+export const decodeSuppression = codec.decode;
+export const encodeSuppression = codec.encode;
 
 /** The suppressions of a detectors process, kept current from the topic. */
 export class SuppressionFeed {

@@ -140,6 +140,11 @@ describe('SOC triage API', () => {
       expect(d.role).toBe(ROUTES.find((r) => `${r.method} ${r.path}` === d.route)!.role);
       expect(d.security).toEqual([{ bearer: [] }]);
     }
+    // The README's route table lists the same routes with the same roles (its :param for OpenAPI's {param}).
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const listed = [...readme.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/[^`]*)` \| (\w+) \|/gm)]
+      .map(([, m, p, role]) => `${m} ${p!.replace(/:(\w+)/g, '{$1}')} ${role}`);
+    expect(listed.sort()).toEqual(documented.map((d) => `${d.route} ${d.role}`).sort());
     const ui = await call('GET', '/docs/');
     expect(ui.status).toBe(200);
     expect(ui.text).toMatch(/swagger-ui/i);
