@@ -15,6 +15,9 @@ COPY --from=build /app/scripts ./scripts
 COPY --from=build /app/ingest/hubble/proto ./ingest/hubble/proto
 COPY --from=build /app/inventory/example-64-nodes.yaml ./inventory/example-64-nodes.yaml
 COPY package.json ./
+# The home (saved positions, API tokens): a volume in docker-compose.yml, writable by the user eastwatch runs as.
+RUN mkdir -p /var/lib/eastwatch && chown node:node /var/lib/eastwatch
+ENV EASTWATCH_HOME=/var/lib/eastwatch
 USER node
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["start"]
