@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ClickHouseClient, createClient } from '@clickhouse/client';
+import { statementScopedSettings } from './chdb-settings';
 import type { ClickHouseConfig } from './config';
 
 type ChConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -42,7 +43,7 @@ export function openStore(ch: ClickHouseConfig, home: string): Store {
     // chdb declares the Connection interface from @clickhouse/client-common, which the client now bundles
     // under its own name: the same shape, so the cast only bridges the two declarations.
     const connection = createChdbConnection({ path: chdbPath(ch, home) }) as unknown as ChConnection;
-    client = createClient({ connection });
+    client = createClient({ connection: statementScopedSettings(connection) });
   }
   const db = ch.database;
   return {
