@@ -12,7 +12,7 @@ import type { Stage } from '../core/stage';
 import { plainAddress } from './address';
 import { Collector, CollectorProtocol, Sinks } from './collector';
 import { DEFAULT_LIMITS, ExporterStates, ExporterTable } from './ipfix/state';
-import { tcpSessionsClosed, watchStates } from './metrics';
+import { tcpSessionsClosed, watchStates, watchUdpSocket } from './metrics';
 
 export interface Listener {
   protocol: string;
@@ -45,7 +45,13 @@ async function udpListener(protocol: CollectorProtocol, port: number, cfg: Colle
     log.warn({ protocol, asked: cfg.receiveBufferBytes, got: rcvbuf }, 'UDP receive buffer capped by the kernel: raise net.core.rmem_max');
   }
   log.info({ protocol, transport: 'udp', host, port: bound, rcvbuf }, 'collector listening');
-  return { protocol, port: bound, close: () => new Promise((r) => socket.close(() => r())) };
+  const unwatch = watchUdpSocket(protocol, host, bound);
+  return {
+    protocol, port: bound, close: () => new Promise((r) => socket.close(() => {
+      unwatch();
+      r();
+    })),
+  };
 }
 
 /**

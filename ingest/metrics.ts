@@ -6,6 +6,7 @@
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../core/metrics';
 import type { ExporterStates } from './ipfix/state';
+import { udpSocketDrops } from './socket-drops';
 
 /** The `exporter` (or `source`) label value of every exporter without its own series. */
 export const OTHER_EXPORTERS = 'other';
@@ -64,5 +65,30 @@ export const collectorTemplates = new Gauge({
   registers: [registry],
   collect() {
     this.set(sizes().reduce((n, s) => n + s.templates, 0));
+  },
+});
+
+/** The UDP sockets of this process's collectors, and the kernel's drop count on each when last read. */
+const udpSockets = new Set<{ protocol: string; host: string; port: number; seen: number }>();
+
+/** Counts the kernel's drops on the UDP socket bound to host:port until the returned function is called. */
+export function watchUdpSocket(protocol: string, host: string, port: number): () => void {
+  const s = { protocol, host, port, seen: udpSocketDrops(host, port) ?? 0 };
+  udpSockets.add(s);
+  return () => udpSockets.delete(s);
+}
+
+export const collectorReceiveDrops = new Counter({
+  name: 'eastwatch_collector_receive_drops_total',
+  help: "Datagrams the kernel dropped at a collector's UDP socket, its receive buffer full (Linux, /proc/net/udp): eastwatch never saw them",
+  labelNames: ['protocol'] as const,
+  registers: [registry],
+  collect() {
+    for (const s of udpSockets) {
+      const drops = udpSocketDrops(s.host, s.port);
+      if (drops === undefined || drops <= s.seen) continue;
+      this.inc({ protocol: s.protocol }, drops - s.seen);
+      s.seen = drops;
+    }
   },
 });

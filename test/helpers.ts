@@ -143,6 +143,12 @@ export async function metricValue(port: number, series: string): Promise<number>
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** The sum of every series of metric `name` on a child's /metrics; 0 when it has none. */
+export async function metricTotal(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 export interface DeadLetterMessage {
   reason: string;
   stage: string;
