@@ -4,11 +4,13 @@
  * Tables are always written database-qualified (tbl()), because the chDB connection ignores the client's
  * `database` option.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseSettings, ClickHouseClient, createClient } from '@clickhouse/client';
 import { statementScopedSettings } from './chdb-settings';
 import type { ClickHouseConfig } from './config';
+import type { Column } from './columns';
 
 type ChConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -74,4 +76,27 @@ export function recordOfRow(r: Record<string, unknown>): Record<string, unknown>
     else out[k] = v;
   }
   return out;
+}
+
+/** Payload files for chDB go to memory where the machine has it (tmpfs), else to the temp directory. */
+const PAYLOAD_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+let payloads = 0;
+
+/**
+ * A RowBinaryWithDefaults payload (core/row-binary.ts) into `table` on embedded chDB. chdb/connection turns an
+ * insert's body into a UTF-8 string, which binary cannot survive, so the bytes go through a file the engine
+ * reads itself (INSERT ... FROM INFILE), then the file is removed. `settings` apply to this statement only.
+ */
+export async function insertRowBinary(store: Store, table: string, columns: readonly Column[], payload: Buffer, settings: ClickHouseSettings = {}): Promise<void> {
+  if (!store.embedded) throw new Error('RowBinary inserts through a file need embedded chDB');
+  const file = path.join(PAYLOAD_DIR, `eastwatch-${process.pid}-${++payloads}.rowbinary`);
+  writeFileSync(file, payload);
+  try {
+    await store.client.command({
+      query: `INSERT INTO ${store.tbl(table)} (${columns.map((c) => `\`${c.name}\``).join(', ')}) FROM INFILE '${file}' FORMAT RowBinaryWithDefaults`,
+      clickhouse_settings: settings,
+    });
+  } finally {
+    unlinkSync(file);
+  }
 }

@@ -11,7 +11,10 @@
  * writer.batchMs has passed; one fetch of one partition becomes one insert (split at writer.batchRows).
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { Store } from '../core/clickhouse';
+import type { ClickHouseSettings } from '@clickhouse/client';
+import { insertRowBinary, type Store } from '../core/clickhouse';
+import { type Column, columnsOf } from '../core/columns';
+import { type RowBinaryEncoder, rowBinaryEncoder } from '../core/row-binary';
 import { WireError } from '../core/codec';
 import { zodDetail } from '../core/error-text';
 import type { DeadLetter } from '../core/dead-letter';
@@ -57,12 +60,18 @@ export class Writer implements Stage {
   /** Per topic/partition: rows of a replayed range that spans more than one fetch. */
   private readonly carry = new Map<string, Pending>();
   private running = false;
+  /** Per stream: its columns and their RowBinary encoder, compiled once from the schema. */
+  private readonly rowBinary = new Map<string, { columns: Column[]; encoder: RowBinaryEncoder }>();
 
   constructor(private readonly cfg: WriterConfig, { kafka, store, streams, deadLetter, log }: WriterDeps) {
     this.store = store;
     this.log = log;
     this.deadLetter = deadLetter;
     this.streams = new Map(streams.map((s) => [kafka.topics[s.topic], s]));
+    for (const s of streams) {
+      const columns = columnsOf(s.codec.schema);
+      this.rowBinary.set(s.name, { columns, encoder: rowBinaryEncoder(columns) });
+    }
     this.consumer = kafka.client.consumer({
       groupId: cfg.groupId,
       minBytes: 1 << 20,
@@ -221,17 +230,16 @@ export class Writer implements Stage {
     });
     if (p.rows.length === 0) return;
     const end = insertDuration.startTimer({ table: stream.table });
-    await client.insert({
-      table: tbl(stream.table),
-      values: p.rows,
-      format: 'JSONEachRow',
-      clickhouse_settings: {
-        insert_deduplicate: 1,
-        insert_deduplication_token: `${this.cfg.groupId}:${topic}:${partition}:${p.first}-${p.last}`,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        max_insert_block_size: '1048576',
-      },
-    });
+    const settings: ClickHouseSettings = {
+      insert_deduplicate: 1,
+      insert_deduplication_token: `${this.cfg.groupId}:${topic}:${partition}:${p.first}-${p.last}`,
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+      max_insert_block_size: '1048576',
+    };
+    const binary = this.rowBinary.get(stream.name);
+    // Embedded chDB takes binary rows (no JSON for it to parse again); a server takes JSON over HTTP.
+    if (this.store.embedded && binary) await insertRowBinary(this.store, stream.table, binary.columns, binary.encoder.encode(p.rows), settings);
+    else await client.insert({ table: tbl(stream.table), values: p.rows, format: 'JSONEachRow', clickhouse_settings: settings });
     end();
     failpoint('writer-after-insert'); // inserted, offsets not committed: the worst moment for duplicates
     insertRows.inc({ table: stream.table }, p.rows.length);
