@@ -26,7 +26,7 @@ export const SERIES_BOUNDS: Record<string, string> = {
   eastwatch_clickhouse_inserted_rows_total: 'tables (fixed)',
   eastwatch_collector_packets_total: `protocols (4) x ${EXPORTERS}`,
   eastwatch_collector_lost_total: `protocols (4) x ${EXPORTERS}`,
-  eastwatch_collector_receive_drops_total: 'UDP protocols (3)',
+  eastwatch_collector_receive_drops_total: 'UDP protocols (3) x where (kernel, reader)',
   eastwatch_collector_exporters_forgotten_total: 'reasons (fixed)',
   eastwatch_collector_tcp_sessions_closed_total: 'reasons (fixed)',
   eastwatch_collector_exporters: 'one',

@@ -2,9 +2,10 @@
  * The flow listeners stage: sockets for UDP IPFIX, NetFlow v9 and sFlow, and TCP IPFIX (RFC 7011 §10.4, which
  * some DPUs use). Each datagram or framed TCP message goes to the Collector; nothing here parses flows.
  */
-import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CollectorConfig } from './config';
 import type { DeadLetter } from '../core/dead-letter';
 import type { Logger } from '../core/log';
@@ -12,7 +13,7 @@ import type { Stage } from '../core/stage';
 import { plainAddress } from './address';
 import { Collector, CollectorProtocol, Sinks } from './collector';
 import { DEFAULT_LIMITS, ExporterStates, ExporterTable } from './ipfix/state';
-import { tcpSessionsClosed, watchStates, watchUdpSocket } from './metrics';
+import { collectorReceiveDrops, tcpSessionsClosed, watchStates, watchUdpSocket } from './metrics';
 
 export interface Listener {
   protocol: string;
@@ -20,37 +21,75 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** What a UDP reader thread may have handed over and the main thread not yet handled. */
+const READER_BACKLOG_BYTES = 64 << 20;
+const READER_BATCH_DATAGRAMS = 256;
+const READER_FLUSH_MS = 5;
+const READER_SCRIPT = path.join(__dirname, 'udp-reader.cjs');
+
+type ReaderMessage =
+  | { type: 'bound'; port: number; rcvbuf: number }
+  | { type: 'error'; message: string; code?: string }
+  | { type: 'datagrams'; datagrams: [string, Uint8Array][]; bytes: number; dropped: number }
+  | { type: 'closed' };
+
+/** A UDP listener whose socket a worker thread reads (ingest/udp-reader.cjs); datagrams are decoded here. */
 async function udpListener(protocol: CollectorProtocol, port: number, cfg: CollectorConfig, collector: Collector, log: Logger): Promise<Listener> {
   const host = cfg.host;
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: cfg.receiveBufferBytes });
-  socket.on('message', (msg, rinfo) => {
-    try {
-      collector.handle(protocol, msg, plainAddress(rinfo.address));
-    } catch (e) {
-      // Decoders do not throw on bad input; this is a bug, and one packet must not take the listener down.
-      log.error({ err: e, protocol, exporter: rinfo.address }, 'collector failed on a packet');
-    }
+  const reader = new Worker(READER_SCRIPT, {
+    workerData: { host, port, receiveBufferBytes: cfg.receiveBufferBytes, maxBytes: READER_BACKLOG_BYTES, batchDatagrams: READER_BATCH_DATAGRAMS, flushMs: READER_FLUSH_MS },
   });
-  socket.on('error', (e) => log.error({ err: e, protocol }, 'UDP socket error'));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, host, () => {
-      socket.off('error', reject);
-      resolve();
+  let closed: () => void = () => undefined;
+  const bound = await new Promise<{ port: number; rcvbuf: number }>((resolve, reject) => {
+    reader.once('error', reject);
+    reader.on('message', (m: ReaderMessage) => {
+      switch (m.type) {
+        case 'bound':
+          reader.off('error', reject);
+          reader.on('error', (e) => log.error({ err: e, protocol }, 'UDP reader thread failed'));
+          return resolve(m);
+        case 'error': {
+          const e = Object.assign(new Error(m.message), { code: m.code });
+          log.error({ err: e, protocol }, 'UDP socket error');
+          return reject(e);
+        }
+        case 'datagrams':
+          for (const [address, bytes] of m.datagrams) {
+            try {
+              collector.handle(protocol, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), plainAddress(address));
+            } catch (e) {
+              // Decoders do not throw on bad input; this is a bug, and one packet must not take the listener down.
+              log.error({ err: e, protocol, exporter: address }, 'collector failed on a packet');
+            }
+          }
+          if (m.dropped > 0) collectorReceiveDrops.inc({ protocol, where: 'reader' }, m.dropped);
+          reader.postMessage({ type: 'handled', bytes: m.bytes });
+          return undefined;
+        case 'closed':
+          return closed();
+      }
     });
+  }).catch(async (e: unknown) => {
+    await reader.terminate();
+    throw e;
   });
-  const bound = socket.address().port;
-  const rcvbuf = socket.getRecvBufferSize();
-  if (rcvbuf < cfg.receiveBufferBytes) {
-    log.warn({ protocol, asked: cfg.receiveBufferBytes, got: rcvbuf }, 'UDP receive buffer capped by the kernel: raise net.core.rmem_max');
+  if (bound.rcvbuf < cfg.receiveBufferBytes) {
+    log.warn({ protocol, asked: cfg.receiveBufferBytes, got: bound.rcvbuf }, 'UDP receive buffer capped by the kernel: raise net.core.rmem_max');
   }
-  log.info({ protocol, transport: 'udp', host, port: bound, rcvbuf }, 'collector listening');
-  const unwatch = watchUdpSocket(protocol, host, bound);
+  log.info({ protocol, transport: 'udp', host, port: bound.port, rcvbuf: bound.rcvbuf }, 'collector listening');
+  const unwatch = watchUdpSocket(protocol, host, bound.port);
   return {
-    protocol, port: bound, close: () => new Promise((r) => socket.close(() => {
+    protocol,
+    port: bound.port,
+    // The socket closes in the reader, whose last batch is handled before it ends.
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        reader.postMessage({ type: 'close' });
+      });
       unwatch();
-      r();
-    })),
+      await reader.terminate();
+    },
   };
 }
 

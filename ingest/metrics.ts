@@ -80,14 +80,14 @@ export function watchUdpSocket(protocol: string, host: string, port: number): ()
 
 export const collectorReceiveDrops = new Counter({
   name: 'eastwatch_collector_receive_drops_total',
-  help: "Datagrams the kernel dropped at a collector's UDP socket, its receive buffer full (Linux, /proc/net/udp): eastwatch never saw them",
-  labelNames: ['protocol'] as const,
+  help: "Datagrams a collector's UDP socket dropped before decoding: where=kernel, its receive buffer full (Linux, /proc/net/udp); where=reader, the reader thread's backlog full (the main thread behind)",
+  labelNames: ['protocol', 'where'] as const,
   registers: [registry],
   collect() {
     for (const s of udpSockets) {
       const drops = udpSocketDrops(s.host, s.port);
       if (drops === undefined || drops <= s.seen) continue;
-      this.inc({ protocol: s.protocol }, drops - s.seen);
+      this.inc({ protocol: s.protocol, where: 'kernel' }, drops - s.seen);
       s.seen = drops;
     }
   },

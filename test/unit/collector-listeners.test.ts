@@ -3,6 +3,7 @@
  * for UDP datagrams and TCP connections, the IPFIX/TCP idle timeout and session bound. Clients bind distinct
  * loopback addresses (127.0.0.0/8 is all loopback on Linux), so each plays a different exporter.
  */
+import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { DeadLetter } from '../../core/dead-letter';
@@ -137,5 +138,34 @@ describe('flow listeners against spoofing and floods', () => {
     expect(real.state.closed).toBe(false);
     expect(flows.map((f) => [f.exporter_address, f.bytes])).toEqual([['127.0.0.2', 6], ['127.0.0.2', 7]]);
     expect(await closed('session-limit')).toBeGreaterThanOrEqual(40 + 20 - 4);
+  });
+});
+
+describe('flow listeners with a busy main thread', () => {
+  it('lose no datagram while the main thread is blocked: a reader thread drains the socket', async () => {
+    const BURST = 3000;
+    // 64 KiB of kernel buffer holds a few hundred of these datagrams: the rest must be read while the main thread is blocked.
+    const { flows, port } = await start({ enabled: ['ipfix'], receiveBufferBytes: 65536 });
+    await sendFrom('127.0.0.1', port('ipfix'), [template()]);
+    // Another process sends the burst while this thread spins, as a long GC, insert or encode would hold it.
+    const sender = spawn(process.execPath, ['-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      const msg = Buffer.from('${data(7).toString('hex')}', 'hex');
+      let left = ${BURST};
+      // 10 datagrams every 5 ms: a steady 2,000 a second, which a reader that is free to read takes whole.
+      const tick = () => {
+        for (let i = 0; i < 10 && left > 0; i++, left--) s.send(msg, ${port('ipfix')}, '127.0.0.1');
+        if (left > 0) setTimeout(tick, 5); else setTimeout(() => s.close(), 50);
+      };
+      tick();
+    `], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => sender.once('exit', resolve));
+    const spinUntil = Date.now() + 2500;
+    while (Date.now() < spinUntil) { /* blocked */ }
+    expect(await exited).toBe(0);
+    await until(async () => flows.length === BURST, 10_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${flows.length} flows, drops ${JSON.stringify((await registry.getMetricsAsJSON()).find((m) => m.name === 'eastwatch_collector_receive_drops_total')?.values)}`);
+    });
+    expect(await value('eastwatch_collector_receive_drops_total', { protocol: 'ipfix', where: 'kernel' })).toBe(0);
   });
 });
