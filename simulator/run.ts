@@ -123,6 +123,8 @@ export async function runSimulation(o: RunOptions): Promise<RunResult> {
       await o.emitters.drain();
       result.end = next;
       o.onProgress?.({ phase: name, time: next, flows: result.flows + flows, lagMs: Math.max(0, performance.now() - due()) });
+      // Behind its pace the loop awaits only settled promises: let timers (the abort, a caller's) and I/O run.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     result.flows += flows;
     if (name === 'backfill') result.backfillFlows = flows;

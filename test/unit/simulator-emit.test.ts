@@ -425,6 +425,16 @@ describe('simulation clock', () => {
     expect(spread).toBeGreaterThanOrEqual(280);
   });
 
+  it('stops on its signal even at a rate it cannot reach (the loop never sleeps)', async () => {
+    const { emitters } = recorded();
+    const endless: RunOptions['events'] = function* (from, to) {
+      for (let t = from; t < to; t += 10) yield evenFlows(t, t + 10, 1)[0]!;
+    };
+    const result = await runSimulation({ events: endless, start: START, duration: 365 * 86_400_000, rate: 1e9, emitters, signal: AbortSignal.timeout(200) });
+    expect(result.stopped).toBe(true);
+    expect(result.wallMs).toBeLessThan(3000);
+  });
+
   it('emits the backfill first, in the past and capped by its rate, then the live part', async () => {
     const { r, emitters } = recorded();
     const asked: Array<[number, number]> = [];
