@@ -3,29 +3,15 @@
  * connection turned `clickhouse_settings` into session-wide SETs, so the writer's deduplication token stayed set
  * and a later insert of other rows into a deduplicating table was silently dropped as a "duplicate".
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { openStore, type Store } from '../../core/clickhouse';
-import { ClickHouseConfigSchema } from '../../core/config';
-import { migrate } from '../../core/migrations';
+import { useEmbeddedStore } from '../embedded-store';
 import { sampleFlows } from '../../simulator/sample';
 
 describe('ClickHouse settings per statement (embedded chDB)', () => {
-  const home = mkdtempSync(path.join(tmpdir(), 'eastwatch-settings-'));
-  const cfg = ClickHouseConfigSchema.parse({});
-  let store: Store;
-  beforeAll(async () => {
-    store = openStore(cfg, home);
-    await migrate(store, cfg);
-  });
-  afterAll(async () => {
-    await store.close();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const count = async () => Number((await store.rows<{ n: string }>(`SELECT count() AS n FROM ${store.tbl('flows')}`))[0]!.n);
+  const db = useEmbeddedStore();
+  const count = () => db.count('flows');
 
   it('does not carry one insert\'s deduplication token into the next statements', async () => {
+    const store = db.store();
     const [a, b, c] = [sampleFlows(10, { seed: 1 }), sampleFlows(20, { seed: 2 }), sampleFlows(30, { seed: 3 })];
     const token = { insert_deduplicate: 1, insert_deduplication_token: 'writer:flows:0:1-10' } as const;
     await store.client.insert({ table: store.tbl('flows'), values: a, format: 'JSONEachRow', clickhouse_settings: token });
@@ -40,6 +26,7 @@ describe('ClickHouse settings per statement (embedded chDB)', () => {
   });
 
   it('applies a query\'s settings to that query and not to the next', async () => {
+    const store = db.store();
     const readonly = await store.client.query({ query: "SELECT getSetting('readonly') AS r", format: 'JSONEachRow', clickhouse_settings: { readonly: '1' } });
     expect(await readonly.json()).toEqual([{ r: 1 }]);
     const after = await store.rows<{ r: number }>("SELECT getSetting('readonly') AS r");

@@ -3,37 +3,25 @@
  * column, the same flows inserted as JSONEachRow (IPv4 and IPv6, maps, arrays, nullable and absent fields,
  * DateTime64), and keep the writer's deduplication by token.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { insertRowBinary, openStore, type Store } from '../../core/clickhouse';
+import { readdirSync } from 'node:fs';
+import { insertRowBinary } from '../../core/clickhouse';
 import { columnsOf } from '../../core/columns';
-import { ClickHouseConfigSchema } from '../../core/config';
 import { type Flow, FlowSchema } from '../../core/flow';
-import { migrate } from '../../core/migrations';
 import { rowBinaryEncoder } from '../../core/row-binary';
 import { sampleFlows } from '../../simulator/sample';
+import { useEmbeddedStore } from '../embedded-store';
 import { fullFlow } from '../fixtures';
 import { socQueue } from '../api-fixtures';
 import type { z } from 'zod';
 import { AlertSchema, type Allocation, AllocationSchema, type InterfaceCounter, InterfaceCounterSchema } from '../../core/records';
 
 describe('RowBinary inserts on embedded chDB', () => {
-  const home = mkdtempSync(path.join(tmpdir(), 'eastwatch-rowbinary-'));
-  const cfg = ClickHouseConfigSchema.parse({});
+  const db = useEmbeddedStore();
   const columns = columnsOf(FlowSchema);
   const encoder = rowBinaryEncoder(columns);
-  let store: Store;
-  beforeAll(async () => {
-    store = openStore(cfg, home);
-    await migrate(store, cfg);
-  });
-  afterAll(async () => {
-    await store.close();
-    rmSync(home, { recursive: true, force: true });
-  });
   /** `records` of `table`'s schema inserted both ways into copies of the table: what each copy holds. */
   async function bothWays(table: string, schema: z.ZodObject, records: Record<string, unknown>[]) {
+    const store = db.store();
     for (const how of ['json', 'binary']) await store.client.command({ query: `CREATE TABLE ${store.tbl(`${table}_${how}`)} AS ${store.tbl(table)}` });
     await store.client.insert({ table: store.tbl(`${table}_json`), values: records, format: 'JSONEachRow' });
     const columns = columnsOf(schema);
@@ -85,7 +73,8 @@ describe('RowBinary inserts on embedded chDB', () => {
   });
 
   it('keeps deduplication by token: the same batch again is dropped, another batch is not', async () => {
-    const count = async () => Number((await store.rows<{ n: string }>(`SELECT count() AS n FROM ${store.tbl('flows')}`))[0]!.n);
+    const store = db.store();
+    const count = () => db.count('flows');
     const batch = encoder.encode(sampleFlows(500, { seed: 22 }));
     const token = (t: string) => ({ insert_deduplicate: 1, insert_deduplication_token: t, deduplicate_blocks_in_dependent_materialized_views: 1 }) as const;
     await insertRowBinary(store, 'flows', columns, batch, token('g:flows:0:1-500'));
