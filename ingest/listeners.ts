@@ -39,7 +39,10 @@ async function udpListener(protocol: CollectorProtocol, port: number, cfg: Colle
   const reader = new Worker(READER_SCRIPT, {
     workerData: { host, port, receiveBufferBytes: cfg.receiveBufferBytes, maxBytes: READER_BACKLOG_BYTES, batchDatagrams: READER_BATCH_DATAGRAMS, flushMs: READER_FLUSH_MS },
   });
-  let closed: () => void = () => undefined;
+  let closed: (() => void) | undefined;
+  reader.once('exit', (code) => {
+    if (!closed) log.error({ protocol, code }, 'UDP reader thread ended: this listener receives nothing until eastwatch restarts');
+  });
   const bound = await new Promise<{ port: number; rcvbuf: number }>((resolve, reject) => {
     reader.once('error', reject);
     reader.on('message', (m: ReaderMessage) => {
@@ -66,10 +69,11 @@ async function udpListener(protocol: CollectorProtocol, port: number, cfg: Colle
           reader.postMessage({ type: 'handled', bytes: m.bytes });
           return undefined;
         case 'closed':
-          return closed();
+          return closed?.();
       }
     });
   }).catch(async (e: unknown) => {
+    closed = () => undefined; // ending it is ours, not news
     await reader.terminate();
     throw e;
   });
