@@ -26,8 +26,8 @@ async function main(): Promise<void> {
   await migrate(store, cfg);
   const columns = columnsOf(FlowSchema);
   const encoder = rowBinaryEncoder(columns);
-  // Received now: within the table's retention.
-  const batch = sampleFlows(ROWS, { seed: 5 }).map((f) => ({ ...f, time_received: Date.now() }));
+  // Received now (within the table's retention), and parsed by the schema as the writer's rows are.
+  const batch = sampleFlows(ROWS, { seed: 5 }).map((f) => FlowSchema.parse({ ...f, time_received: Date.now() }));
   const rate = (ms: number) => `${Math.round((ROWS * INSERTS) / (ms / 1000)).toLocaleString('en')} rows/s`;
   const time = async (run: () => Promise<void>) => {
     await run(); // warm-up

