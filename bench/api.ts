@@ -9,7 +9,7 @@
  * allocation rows; and the alerts the streaming detectors raise over the same flows, judged in the same process.
  * BENCH_HOME keeps the loaded home for the next run, which then measures only.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +29,7 @@ import { ExporterAddresses } from '../simulator/emit/emitter';
 import { toFlow } from '../simulator/emit/flows';
 import { ClusterModel } from '../simulator/model/model';
 import { loadScenario, scenarioInventory } from '../simulator/scenario';
-import { benchSetup, CLI, memoryOf, mib, ROOT } from './setup';
+import { benchSetup, CLI, memoryOf, mib, ROOT, startEastwatch } from './setup';
 
 const SCENARIO = process.env.BENCH_SCENARIO ?? path.join(ROOT, 'simulator/scenarios/large-day.yaml');
 const HOURS = process.env.BENCH_HOURS === undefined ? undefined : Number(process.env.BENCH_HOURS);
@@ -186,17 +186,7 @@ async function main(): Promise<void> {
     const loaded = JSON.parse(readFileSync(marker, 'utf8')) as Loaded;
     console.log(`loaded: ${loaded.flows.toLocaleString('en')} flows, ${loaded.allocations} allocation rows, ${loaded.alerts} alerts over ${((loaded.end - loaded.start) / 3600e3).toFixed(0)} h (load ${loaded.loadSeconds} s)`);
     const token = execFileSync(process.execPath, [CLI, 'tokens', 'create', '--role', 'viewer', '--name', `bench-${Date.now()}`], { env }).toString().trim();
-    // Logs at info: the line that gives the HTTP port.
-    const server = spawn(process.execPath, [CLI, 'start', '--roles', 'writer,http'], { env: { ...env, EASTWATCH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    for (const s of [server.stdout, server.stderr]) s.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-100_000)));
-    const deadline = Date.now() + 120_000;
-    let port: number | undefined;
-    while (port === undefined && Date.now() < deadline) {
-      port = Number(/"httpPort":(\d+)/.exec(out)?.[1]) || undefined;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    if (port === undefined) throw new Error(`the server did not start:\n${out.slice(-2000)}`);
+    const { child: server, httpPort: port } = await startEastwatch(env, 'writer,http');
     console.log(`eastwatch API latency benchmark: ${REQUESTS} requests per route, one at a time, server pid ${server.pid}`);
     await measure(port, token, loaded);
     console.log(`  server RSS peak ${mib(memoryOf(server.pid!, 'VmHWM'))}`);

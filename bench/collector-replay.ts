@@ -5,9 +5,8 @@
  * writer elsewhere). Prints records sent, received, the datagrams dropped by the kernel and by the reader thread
  * (sent = received + dropped, in datagrams), the collector's RSS.
  */
-import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { benchSetup, CLI, memoryOf, mib } from './setup';
+import { benchSetup, memoryOf, metricSum, mib, startEastwatch } from './setup';
 import { dataMessages, templateMessage } from './dpu-export';
 
 const RATE = Number(process.env.BENCH_RATE ?? 100_000);
@@ -17,27 +16,12 @@ const PER_MESSAGE = 22;
 const TICK_MS = 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const metric = async (port: number, name: string, filter = '') => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name) && l.includes(filter)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-};
-
 async function main(): Promise<void> {
   const bench = benchSetup({ EASTWATCH_COLLECTORS: 'ipfix', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_LOG_LEVEL: 'info' });
-  const child = spawn(process.execPath, [CLI, 'start', '--roles', ROLES], { env: bench.env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  let httpPort = 0;
-  let port = 0;
-  for (let i = 0; i < 600 && !(httpPort && port); i++) {
-    await sleep(100);
-    httpPort = Number(/"httpPort":(\d+)/.exec(log)?.[1] ?? 0);
-    port = Number(/"protocol":"ipfix","transport":"udp","host":"127.0.0.1","port":(\d+)/.exec(log)?.[1] ?? 0);
-  }
-  if (!httpPort || !port) throw new Error(`eastwatch did not start:\n${log.slice(-2000)}`);
+  const { child, httpPort, ipfixPort: port } = await startEastwatch(bench.env, ROLES, { ipfix: true });
 
   const socket = dgram.createSocket('udp4');
-  const send = (b: Buffer) => new Promise<void>((resolve) => socket.send(b, port, '127.0.0.1', () => resolve()));
+  const send = (b: Buffer) => new Promise<void>((resolve) => socket.send(b, port!, '127.0.0.1', () => resolve()));
   await send(templateMessage());
   const messages = dataMessages(4096, PER_MESSAGE);
   const perSecond = RATE / PER_MESSAGE;
@@ -54,7 +38,7 @@ async function main(): Promise<void> {
     if (performance.now() - lastReport >= 5000) {
       lastReport = performance.now();
       peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmRSS'));
-      console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${datagrams * PER_MESSAGE} received=${await metric(httpPort, 'eastwatch_records_in_total{stage="collector"')}`);
+      console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${datagrams * PER_MESSAGE} received=${await metricSum(httpPort, 'eastwatch_records_in_total{stage="collector"')}`);
     }
     await sleep(TICK_MS);
   }
@@ -64,11 +48,11 @@ async function main(): Promise<void> {
   let dropped = 0;
   for (let still = 0, last = -1; still < 10 && received + dropped < datagrams + 1; still = received === last ? still + 1 : 0, last = received) {
     await sleep(500);
-    received = await metric(httpPort, 'eastwatch_collector_packets_total');
-    dropped = await metric(httpPort, 'eastwatch_collector_receive_drops_total');
+    received = await metricSum(httpPort, 'eastwatch_collector_packets_total');
+    dropped = await metricSum(httpPort, 'eastwatch_collector_receive_drops_total');
   }
-  const records = await metric(httpPort, 'eastwatch_records_in_total{stage="collector"');
-  const kernel = await metric(httpPort, 'eastwatch_collector_receive_drops_total', 'where="kernel"');
+  const records = await metricSum(httpPort, 'eastwatch_records_in_total{stage="collector"');
+  const kernel = await metricSum(httpPort, 'eastwatch_collector_receive_drops_total', 'where="kernel"');
   peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmHWM'));
   socket.close();
   child.kill('SIGTERM');

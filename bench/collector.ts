@@ -6,42 +6,27 @@
  * after), end-to-end rate and the child's RSS. Uses KAFKA_BROKERS when set, else the bundled broker on
  * 127.0.0.1:19292.
  */
-import { spawn } from 'node:child_process';
 import { Emitters } from '../simulator/emit/emitters';
 import { ExporterAddresses } from '../simulator/emit/emitter';
 import { IpfixEmitter } from '../simulator/emit/ipfix';
 import { ClusterModel } from '../simulator/model/model';
 import { runSimulation } from '../simulator/run';
 import { DEFAULT_SCENARIO, loadScenario, scenarioInventory } from '../simulator/scenario';
-import { benchSetup, CLI, memoryOf, mib } from './setup';
+import { benchSetup, memoryOf, metricSum, mib, startEastwatch } from './setup';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 50_000);
 
-const metric = async (port: number, series: string) => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(series)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const bench = benchSetup({ EASTWATCH_COLLECTORS: 'ipfix', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_LOG_LEVEL: 'info' });
-  const child = spawn(process.execPath, [CLI, 'start', '--roles', 'collectors,writer,http'], { env: bench.env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  let httpPort = 0;
-  let ipfixPort = 0;
-  for (let i = 0; i < 600 && !(httpPort && ipfixPort); i++) {
-    await sleep(100);
-    httpPort = Number(/"httpPort":(\d+)/.exec(log)?.[1] ?? 0);
-    ipfixPort = Number(/"protocol":"ipfix","transport":"udp","host":"127.0.0.1","port":(\d+)/.exec(log)?.[1] ?? 0);
-  }
-  if (!httpPort || !ipfixPort) throw new Error(`eastwatch did not start:\n${log.slice(-2000)}`);
+  const { child, httpPort, ipfixPort } = await startEastwatch(bench.env, 'collectors,writer,http', { ipfix: true });
 
   const scenario = loadScenario(DEFAULT_SCENARIO);
   const inventory = scenarioInventory(scenario);
   const model = new ClusterModel(scenario, inventory, { start: Date.now() });
-  const ipfix = new IpfixEmitter({ target: { host: '127.0.0.1', port: ipfixPort }, addresses: new ExporterAddresses(inventory.nodes.keys()) });
+  const ipfix = new IpfixEmitter({ target: { host: '127.0.0.1', port: ipfixPort! }, addresses: new ExporterAddresses(inventory.nodes.keys()) });
   const stop = new AbortController();
   console.log(`simulating ${RATE} flows/s (IPFIX from ${inventory.nodes.size} nodes' DPUs) for ${SECONDS} s to 127.0.0.1:${ipfixPort}; eastwatch pid ${child.pid}`);
   const t0 = Date.now();
@@ -55,7 +40,7 @@ async function main(): Promise<void> {
       if (Date.now() - lastReport < 5000) return;
       lastReport = Date.now();
       peakRss = Math.max(peakRss, memoryOf(child.pid!, 'VmRSS'));
-      void metric(httpPort, 'eastwatch_records_in_total{stage="collector"').then((received) =>
+      void metricSum(httpPort, 'eastwatch_records_in_total{stage="collector"').then((received) =>
         console.log(`  t=${Math.round((lastReport - t0) / 1000)}s sent=${ipfix.stats.records} received=${received}`));
     },
   });
@@ -66,8 +51,8 @@ async function main(): Promise<void> {
   let received = 0;
   for (let still = 0; still < 20;) {
     await sleep(500);
-    received = await metric(httpPort, 'eastwatch_records_in_total{stage="collector"');
-    const now = await metric(httpPort, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}');
+    received = await metricSum(httpPort, 'eastwatch_records_in_total{stage="collector"');
+    const now = await metricSum(httpPort, 'eastwatch_clickhouse_inserted_rows_total{table="flows"}');
     still = now === stored && now >= received ? still + 1 : 0;
     stored = now;
   }

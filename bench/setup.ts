@@ -1,5 +1,5 @@
 /** What every end-to-end benchmark needs: a broker (KAFKA_BROKERS, or the bundled one on 19292), a fresh home, memory readings. */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -43,3 +43,34 @@ export const memoryOf = (pid: number, field: 'VmRSS' | 'VmHWM'): number =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 export const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+export interface BenchChild {
+  child: ChildProcess;
+  httpPort: number;
+  /** The IPFIX UDP port, when a collector listens. */
+  ipfixPort?: number;
+  /** The child's log so far (the last 100 kB). */
+  log: () => string;
+}
+
+/** `eastwatch start --roles ROLES` on `env`, once it has logged its HTTP port (and its IPFIX port when `ipfix`). */
+export async function startEastwatch(env: NodeJS.ProcessEnv, roles: string, o: { ipfix?: boolean } = {}): Promise<BenchChild> {
+  // At info: the lines that give the ports.
+  const child = spawn(process.execPath, [CLI, 'start', '--roles', roles], { env: { ...env, EASTWATCH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-100_000)));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const httpPort = Number(/"httpPort":(\d+)/.exec(log)?.[1] ?? 0);
+    const ipfixPort = Number(/"protocol":"ipfix","transport":"udp","host":"127.0.0.1","port":(\d+)/.exec(log)?.[1] ?? 0);
+    if (httpPort && (!o.ipfix || ipfixPort)) return { child, httpPort, ...(o.ipfix ? { ipfixPort } : {}), log: () => log };
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`eastwatch did not start:\n${log.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The sum of the series of a child's /metrics whose line starts with `prefix` and contains `filter`. */
+export async function metricSum(port: number, prefix: string, filter = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(prefix) && l.includes(filter)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
