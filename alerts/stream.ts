@@ -4,7 +4,7 @@
  * alerts table like any other stream.
  */
 import { jsonRecordCodec } from '../core/json-record';
-import { Alert, AlertSchema } from '../core/records';
+import { AlertSchema } from '../core/records';
 import type { StoredStream } from '../core/streams';
 
 const codec = jsonRecordCodec('alert', AlertSchema);

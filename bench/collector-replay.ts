@@ -18,7 +18,7 @@ const TICK_MS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const bench = benchSetup({ EASTWATCH_COLLECTORS: 'ipfix', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_LOG_LEVEL: 'info' });
-  const { child, httpPort, ipfixPort: port } = await startEastwatch(bench.env, ROLES, { ipfix: true });
+  const { child, httpPort, ports: { ipfix: port } } = await startEastwatch(bench.env, ROLES, ['ipfix']);
 
   const socket = dgram.createSocket('udp4');
   const send = (b: Buffer) => new Promise<void>((resolve) => socket.send(b, port!, '127.0.0.1', () => resolve()));

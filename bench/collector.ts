@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const bench = benchSetup({ EASTWATCH_COLLECTORS: 'ipfix', EASTWATCH_COLLECTOR_HOST: '127.0.0.1', EASTWATCH_IPFIX_PORT: '0', EASTWATCH_LOG_LEVEL: 'info' });
-  const { child, httpPort, ipfixPort } = await startEastwatch(bench.env, 'collectors,writer,http', { ipfix: true });
+  const { child, httpPort, ports: { ipfix: ipfixPort } } = await startEastwatch(bench.env, 'collectors,writer,http', ['ipfix']);
 
   const scenario = loadScenario(DEFAULT_SCENARIO);
   const inventory = scenarioInventory(scenario);

@@ -42,28 +42,38 @@ export function benchSetup(extra: NodeJS.ProcessEnv = {}): BenchSetup {
 export const memoryOf = (pid: number, field: 'VmRSS' | 'VmHWM'): number =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
+/** CPU time a process has used so far (user + system), in seconds; clock ticks are 100 a second on Linux. */
+export const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 export const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 export interface BenchChild {
   child: ChildProcess;
   httpPort: number;
-  /** The IPFIX UDP port, when a collector listens. */
-  ipfixPort?: number;
+  /** The UDP port of each collector protocol asked for. */
+  ports: Record<string, number>;
   /** The child's log so far (the last 100 kB). */
   log: () => string;
 }
 
-/** `eastwatch start --roles ROLES` on `env`, once it has logged its HTTP port (and its IPFIX port when `ipfix`). */
-export async function startEastwatch(env: NodeJS.ProcessEnv, roles: string, o: { ipfix?: boolean } = {}): Promise<BenchChild> {
+/**
+ * `eastwatch start --roles ROLES` on `env`, once it has logged its HTTP port and the UDP port of each of `udp`;
+ * under `nice` when given (nice execs node: the child's pid is node's).
+ */
+export async function startEastwatch(env: NodeJS.ProcessEnv, roles: string, udp: string[] = [], nice = 0): Promise<BenchChild> {
+  const argv = [process.execPath, CLI, 'start', '--roles', roles];
   // At info: the lines that give the ports.
-  const child = spawn(process.execPath, [CLI, 'start', '--roles', roles], { env: { ...env, EASTWATCH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(nice ? 'nice' : argv.shift()!, nice ? ['-n', String(nice), ...argv] : argv, { env: { ...env, EASTWATCH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-100_000)));
   const deadline = Date.now() + 120_000;
   for (;;) {
     const httpPort = Number(/"httpPort":(\d+)/.exec(log)?.[1] ?? 0);
-    const ipfixPort = Number(/"protocol":"ipfix","transport":"udp","host":"127.0.0.1","port":(\d+)/.exec(log)?.[1] ?? 0);
-    if (httpPort && (!o.ipfix || ipfixPort)) return { child, httpPort, ...(o.ipfix ? { ipfixPort } : {}), log: () => log };
+    const ports = Object.fromEntries(udp.map((p) => [p, Number(new RegExp(`"protocol":"${p}","transport":"udp","host":"127.0.0.1","port":(\\d+)`).exec(log)?.[1] ?? 0)]));
+    if (httpPort && Object.values(ports).every(Boolean)) return { child, httpPort, ports, log: () => log };
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`eastwatch did not start:\n${log.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -15,13 +15,11 @@ import { waitCaughtUp } from '../core/kafka';
 import type { Store } from '../core/clickhouse';
 import type { Logger } from '../core/log';
 import { recordsIn } from '../core/metrics';
-import type { Inventory } from '../inventory/inventory';
-import { clusterInventory, inventoryYaml } from '../simulator/cluster';
 import { DETECTORS } from '../detectors/registry';
-import { DEFAULT_GRACE_MS, formatScore, loadAlerts, score } from '../simulator/score';
-import { loadScenario, scenarioInventory } from '../simulator/scenario';
+import { DEFAULT_GRACE_MS, detectionLatency, formatScore, loadAlerts, score } from '../simulator/score';
+import { loadScenario, proxyOf, scenarioInventory, scenarioInventoryFile } from '../simulator/scenario';
 import { writeTruth } from '../simulator/truth';
-import { runScenario } from './simulate';
+import { runScenario } from '../simulator/play';
 
 export interface DemoOptions {
   scenario: string;
@@ -31,20 +29,12 @@ export interface DemoOptions {
   duration?: number;
 }
 
-/** The egress proxy's front-end address: Squid lines are its flows. */
-const proxyOf = (inv: Inventory) => inv.addresses(0).find((a) => a.role === 'proxy' && a.fabric === 'frontend')?.address;
-
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
-/** Wall-clock detection latency of the streaming detectors: the triggering flow's arrival to the alert. */
 async function latencyReport(store: Store): Promise<string> {
-  const [r] = await store.rows<{ n: string; p50: number; p99: number; max: number }>(
-    `SELECT count() AS n, quantileExact(0.5)(l) AS p50, quantileExact(0.99)(l) AS p99, max(l) AS max FROM (
-      SELECT JSONExtractFloat(evidence, 'details', 'detection_latency_ms') AS l FROM ${store.tbl('alerts')} FINAL
-      WHERE JSONHas(evidence, 'details', 'detection_latency_ms'))`,
-  );
-  if (!r || Number(r.n) === 0) return 'Detection latency: no streaming alert';
-  return `Detection latency of the streaming detectors (flow received to alert raised, wall clock, ${r.n} alerts): p50 ${Math.round(r.p50)} ms, p99 ${Math.round(r.p99)} ms, max ${Math.round(r.max)} ms`;
+  const l = await detectionLatency(store);
+  if (l.alerts === 0) return 'Detection latency: no streaming alert';
+  return `Detection latency of the streaming detectors (flow received to alert raised, wall clock, ${l.alerts} alerts): p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`;
 }
 
 export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise<void> {
@@ -55,11 +45,7 @@ export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise
   mkdirSync(dir, { recursive: true });
   const files = { hubble: path.join(dir, 'hubble.json'), squid: path.join(dir, 'access.log'), truth: path.join(dir, 'truth.jsonl') };
   for (const f of [files.hubble, files.squid]) writeFileSync(f, '');
-  let inventoryFile = scenario.cluster.inventory;
-  if (inventoryFile === undefined) {
-    inventoryFile = path.join(dir, 'inventory.yaml');
-    writeFileSync(inventoryFile, inventoryYaml(clusterInventory(scenario.cluster.generate!), `eastwatch demo --scenario ${o.scenario}`));
-  }
+  const inventoryFile = scenarioInventoryFile(scenario, dir, `eastwatch demo --scenario ${o.scenario}`);
   // Collectors on loopback ports the kernel picks; the simulator is told the bound ones.
   const demoCfg: Config = {
     ...cfg,
@@ -90,7 +76,7 @@ export async function runDemo(cfg: Config, log: Logger, o: DemoOptions): Promise
     };
     let ticking = Promise.resolve();
     let lastTick = 0;
-    const outcome = await runScenario(demoCfg, {
+    const outcome = await runScenario(demoCfg.kafka, {
       scenario, speed: o.speed,
       target: { host: '127.0.0.1', ipfixPort: port('ipfix'), sflowPort: port('sflow'), hubbleFile: files.hubble, squidFile: files.squid },
       onProgress: (p) => {

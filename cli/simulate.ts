@@ -8,67 +8,13 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../app/config';
 import { UserError } from '../core/error-text';
-import { ensureTopics, kafkaContext } from '../core/kafka';
 import type { Logger } from '../core/log';
 import { createLogger } from '../core/log';
 import { clusterInventory, inventoryYaml } from '../simulator/cluster';
-import { openEmitters } from '../simulator/emit/emitters';
-import type { TruthLabel } from '../simulator/events';
-import { ClusterModel } from '../simulator/model/model';
-import { type Progress, type RunResult, runSimulation } from '../simulator/run';
-import { loadScenario, parseDuration, type Scenario, scenarioInventory } from '../simulator/scenario';
+import { type ScenarioRun, runScenario } from '../simulator/play';
+import type { Progress } from '../simulator/run';
+import { loadScenario, parseDuration } from '../simulator/scenario';
 import { writeTruth } from '../simulator/truth';
-
-export interface ScenarioRun {
-  scenario: Scenario;
-  /** Where eastwatch listens and what it follows: the collectors' ports must be real ones (not 0). */
-  target: { host: string; ipfixPort: number; sflowPort: number; hubbleFile?: string; squidFile?: string };
-  speed?: number;
-  rate?: number;
-  /** Simulated ms of history before the live part. */
-  backfill?: number;
-  /** Live start, ms since the epoch; default the scenario's start, else now. */
-  start?: number;
-  onProgress?: (p: Progress) => void;
-  signal?: AbortSignal;
-}
-
-export interface ScenarioOutcome {
-  result: RunResult;
-  truth: TruthLabel[];
-  /** The simulated span emitted, backfill included. */
-  since: number;
-  until: number;
-  notes: string[];
-}
-
-/** Runs a scenario against a running eastwatch: allocations already in force first, then the events in time order. */
-export async function runScenario(cfg: Config, o: ScenarioRun): Promise<ScenarioOutcome> {
-  const inventory = scenarioInventory(o.scenario);
-  // Sped up from now, simulated time would run ahead of the wall clock; started this far back it reaches now
-  // at the end, so no flow is from the future.
-  const start = o.start ?? o.scenario.start ?? Date.now() - (o.speed !== undefined && o.speed > 1 ? o.scenario.duration * (1 - 1 / o.speed) : 0);
-  const model = new ClusterModel(o.scenario, inventory, { start });
-  const since = start - (o.backfill ?? 0);
-  const kafka = kafkaContext(cfg.kafka, createLogger('warn'));
-  await ensureTopics(kafka, createLogger('warn'));
-  const emitters = await openEmitters({
-    nodes: inventory.nodes.keys(), collector: { host: o.target.host, ipfixPort: o.target.ipfixPort, sflowPort: o.target.sflowPort },
-    ...(o.target.hubbleFile ? { hubbleFile: o.target.hubbleFile } : {}), ...(o.target.squidFile ? { squidFile: o.target.squidFile } : {}), kafka,
-  });
-  try {
-    // Jobs that started before the simulated span: announced first, as a scheduler's state would already hold them.
-    for (const e of model.activeAllocations(since)) await emitters.emit(e);
-    const result = await runSimulation({
-      events: (from, to) => model.events(from, to), start, duration: o.scenario.duration, emitters,
-      ...(o.speed !== undefined ? { speed: o.speed } : {}), ...(o.rate !== undefined ? { rate: o.rate } : {}),
-      ...(o.backfill ? { backfill: o.backfill } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}),
-    });
-    return { result, truth: model.truth(since, result.end), since, until: result.end, notes: model.notes };
-  } finally {
-    await emitters.close();
-  }
-}
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -110,7 +56,7 @@ export function registerSimulate(program: Command, config: () => Config): void {
       if (o.seed !== undefined) scenario.seed = o.seed;
       const cfg = config();
       const log = createLogger(cfg.logLevel);
-      const outcome = await runScenario(cfg, {
+      const outcome = await runScenario(cfg.kafka, {
         scenario, target: targetOf(cfg), ...(o.speed !== undefined ? { speed: o.speed } : {}), ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.backfill ? { backfill: o.backfill } : {}), onProgress: progressLogger(log),
       });

@@ -4,7 +4,7 @@
  * Tables are always written database-qualified (tbl()), because the chDB connection ignores the client's
  * `database` option.
  */
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type ClickHouseSettings, ClickHouseClient, createClient } from '@clickhouse/client';
@@ -45,6 +45,7 @@ export function openStore(ch: ClickHouseConfig, home: string): Store {
     // chdb declares the Connection interface from @clickhouse/client-common, which the client now bundles
     // under its own name: the same shape, so the cast only bridges the two declarations.
     const connection = createChdbConnection({ path: chdbPath(ch, home) }) as unknown as ChConnection;
+    sweepPayloads();
     client = createClient({ connection: statementScopedSettings(connection) });
   }
   const db = ch.database;
@@ -81,6 +82,25 @@ export function recordOfRow(r: Record<string, unknown>): Record<string, unknown>
 /** Payload files for chDB go to memory where the machine has it (tmpfs), else to the temp directory. */
 const PAYLOAD_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 let payloads = 0;
+const PAYLOAD_FILE = /^eastwatch-(\d+)-\d+\.rowbinary$/;
+
+/** Removes the payload files of processes that died between writing and removing one (a SIGKILL): tmpfs is memory. */
+export function sweepPayloads(dir = PAYLOAD_DIR): void {
+  for (const name of readdirSync(dir)) {
+    const pid = PAYLOAD_FILE.exec(name)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/** Signal 0 checks a process exists: ESRCH when it does not, EPERM when it is another user's. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * A RowBinaryWithDefaults payload (core/row-binary.ts) into `table` on embedded chDB. chdb/connection turns an

@@ -11,6 +11,10 @@
  * health() reports the outage. Each partition is sent on its own: kafkajs keeps a partition's sequence number
  * unchanged when a send fails, so re-sending exactly the failed messages lets the idempotent broker drop what
  * it had already written; a send that spans several brokers could partly succeed and then be repeated.
+ *
+ * An idempotent kafkajs producer has one request in flight per broker connection, so one producer delivers
+ * one send per round trip however many partitions wait; each partition is therefore sent by one of up to
+ * PRODUCERS producers (always the same one: its sequence numbers stay in order), which overlaps their round trips.
  */
 import type { Message, Producer } from 'kafkajs';
 import { compressionOf, KafkaContext } from './kafka';
@@ -80,8 +84,12 @@ const BATCH_REJECTED = new Set(['MESSAGE_TOO_LARGE', 'CORRUPT_MESSAGE', 'INVALID
 /** Messages of one send: a few per partition, so a send stays well below the broker's request limits. */
 const MESSAGES_PER_SEND = 8;
 
+/** Producers (connections) per stream and process, at most one per partition. */
+const PRODUCERS = 4;
+
 interface PartitionQueue<T> {
   index: number;
+  producer: Producer;
   records: T[];
   sending: boolean;
   /** Records pushed to this partition so far, and how many of them are settled (acknowledged or given up). */
@@ -90,7 +98,7 @@ interface PartitionQueue<T> {
 }
 
 export class RecordProducer<T> {
-  private readonly producer: Producer;
+  private producers: Producer[] = [];
   private readonly topic: string;
   private readonly maxBacklog: number;
   private queues: PartitionQueue<T>[] = [];
@@ -108,18 +116,18 @@ export class RecordProducer<T> {
     private readonly log: Logger,
     private readonly opts: RecordProducerOptions,
   ) {
-    // kafkajs' own retries stay short: the outage is handled here, where it is visible (health, logs, metrics).
-    this.producer = kafka.client.producer({
-      idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 2000 },
-    });
     this.topic = kafka.topics[stream.topic];
     this.maxBacklog = opts.maxBacklog ?? Infinity;
   }
 
   async connect(): Promise<void> {
-    await this.producer.connect();
     const n = await partitionCount(this.kafka, this.topic);
-    this.queues = Array.from({ length: n }, (_, index) => ({ index, records: [], sending: false, pushed: 0, settled: 0 }));
+    // kafkajs' own retries stay short: the outage is handled here, where it is visible (health, logs, metrics).
+    this.producers = Array.from({ length: Math.min(n, PRODUCERS) }, () => this.kafka.client.producer({
+      idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 2000 },
+    }));
+    await Promise.all(this.producers.map((p) => p.connect()));
+    this.queues = Array.from({ length: n }, (_, index) => ({ index, producer: this.producers[index % this.producers.length]!, records: [], sending: false, pushed: 0, settled: 0 }));
     // At 0 from the start: "no records dropped" reads as a series at 0, and a rate over it works from the first drop.
     recordsDropped.inc({ stage: this.opts.stage, reason: 'kafka-backlog-full' }, 0);
   }
@@ -186,7 +194,7 @@ export class RecordProducer<T> {
   async close(): Promise<void> {
     this.stopDeadline = Date.now() + (this.opts.stopTimeoutMs ?? 15_000);
     await this.flush().catch((e: Error) => this.log.error({ err: e, topic: this.topic }, 'records given up at shutdown'));
-    await this.producer.disconnect();
+    await Promise.all(this.producers.map((p) => p.disconnect()));
   }
 
   private pumpAll(): void {
@@ -208,7 +216,7 @@ export class RecordProducer<T> {
       } catch (e) {
         this.giveUp(records.length, 'unencodable', e as Error); // a record the wire schema refuses: a bug upstream
       }
-      if (messages) await this.deliver(messages, records.length);
+      if (messages) await this.deliver(q.producer, messages, records.length);
       this.held -= records.length;
       q.settled += records.length;
       this.settle();
@@ -216,10 +224,10 @@ export class RecordProducer<T> {
     q.sending = false;
   }
 
-  private async deliver(messages: Message[], count: number): Promise<void> {
+  private async deliver(producer: Producer, messages: Message[], count: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.producer.sendBatch({ topicMessages: [{ topic: this.topic, messages }], acks: -1, compression: compressionOf(this.kafka.cfg) });
+        await producer.sendBatch({ topicMessages: [{ topic: this.topic, messages }], acks: -1, compression: compressionOf(this.kafka.cfg) });
         recordsOut.inc({ stage: this.opts.stage }, count);
         if (this.outage) {
           this.log.info({ topic: this.topic, seconds: Math.round((Date.now() - this.outage.since) / 1000) }, 'Kafka takes records again');

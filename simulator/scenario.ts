@@ -7,7 +7,7 @@
  * Times inside a scenario are offsets from `start` ("90s", "-2h", "1h30m"); `duration` is how long the runner
  * plays it. The format, with every default, is in simulator/scenarios/default.yaml.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -18,7 +18,7 @@ import { loadInventory } from '../inventory/holder';
 import { expandHostlist } from '../inventory/hostlist';
 import { Inventory } from '../inventory/inventory';
 import { InventorySchema } from '../inventory/schema';
-import { APPROVED_EGRESS, clusterInventory } from './cluster';
+import { APPROVED_EGRESS, clusterInventory, inventoryYaml } from './cluster';
 import type { AttackKind, TrapKind } from './events';
 
 /** The scenario the demo plays and the samples come from: the example 64-node cluster, every attack and trap once. */
@@ -281,4 +281,15 @@ export function scenarioInventory(s: Scenario): Inventory {
     if (!(e instanceof UserError)) throw e;
     throw new ScenarioError([`cluster.${s.cluster.inventory !== undefined ? 'inventory' : 'generate'}: ${e.message}`]);
   }
+}
+
+/** The egress proxy's front-end address: Squid lines are its flows. */
+export const proxyOf = (inv: Inventory) => inv.addresses(0).find((a) => a.role === 'proxy' && a.fabric === 'frontend')?.address;
+
+/** The scenario's inventory file: its own, else the generated cluster's written into `dir`. */
+export function scenarioInventoryFile(scenario: Scenario, dir: string, source: string): string {
+  if (scenario.cluster.inventory !== undefined) return scenario.cluster.inventory;
+  const file = path.join(dir, 'inventory.yaml');
+  writeFileSync(file, inventoryYaml(clusterInventory(scenario.cluster.generate!), source));
+  return file;
 }

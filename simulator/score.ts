@@ -247,3 +247,13 @@ export function formatScore(s: Score): string {
     ])),
   ].join('\n');
 }
+
+/** Wall-clock detection latency of the streaming detectors' stored alerts: the triggering flow's arrival to the alert. */
+export async function detectionLatency(store: Store): Promise<{ alerts: number; p50: number; p99: number; max: number }> {
+  const [r] = await store.rows<{ n: string; p50: number; p99: number; max: number }>(
+    `SELECT count() AS n, quantileExact(0.5)(l) AS p50, quantileExact(0.99)(l) AS p99, max(l) AS max FROM (
+      SELECT JSONExtractFloat(evidence, 'details', 'detection_latency_ms') AS l FROM ${store.tbl('alerts')} FINAL
+      WHERE JSONHas(evidence, 'details', 'detection_latency_ms'))`,
+  );
+  return { alerts: Number(r?.n ?? 0), p50: Math.round(r?.p50 ?? 0), p99: Math.round(r?.p99 ?? 0), max: Math.round(r?.max ?? 0) };
+}

@@ -14,7 +14,6 @@ export const NOW = Date.parse('2025-11-24T18:00:00Z');
 /** Slurm's `{set, infinite, number}` (data_parser v0.0.40+; a few fields already in v0.0.39). */
 const v = (number: number) => ({ set: true, infinite: false, number });
 const UNSET = { set: false, infinite: false, number: 0 };
-const UNLIMITED = { set: false, infinite: true, number: 0 };
 const SUCCESS = { status: ['SUCCESS'], return_code: v(0), signal: { id: UNSET, name: '' } };
 
 /** Fields of a v0.0.41 squeue job that eastwatch ignores, at the values a plain GPU batch job has. */

@@ -13,7 +13,6 @@
  */
 import type { PodEndpoint, SimEvent } from '../events';
 import type { Scenario } from '../scenario';
-import type { Egress } from './egress';
 import { FLAGS, flowEvent, type FlowPath, TCP } from './flows';
 import { addressIn, cidrSize, type FrontHost } from './hosts';
 import { hash32, Rng } from './random';

@@ -5,7 +5,7 @@
  */
 import { waitCaughtUp } from '../../core/kafka';
 import { tcpFlowLine } from '../hubble-fixtures';
-import { deadLetters, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
+import { deadLetters, killChildren, query, spawnCli, testEnv, TestEnv, testKafka } from '../helpers';
 
 const N = 30_000;
 

@@ -1,7 +1,6 @@
 import { FlowSchema, type Flow } from '../../core/flow';
 import type { SimFlow } from '../../simulator/events';
 import { simulatedFlows } from '../../simulator/sample';
-import { loadExampleInventory } from '../../inventory/example';
 import { normalizeHubble } from '../../ingest/hubble/normalize';
 import { rfc3339Millis } from '../../ingest/hubble/schema';
 import { TCP_SYN, POLICY_DENIED, DNS_REQUEST, DNS_RESPONSE, HTTP_REQUEST, HTTP_RESPONSE, TCP_REPLY, IPV6, ICMP, NON_IP } from '../hubble-fixtures';
