@@ -7,11 +7,14 @@
  * The simulator makes about 45k flows/s on one core, short of the rate asked, so its traffic is rendered first:
  * BENCH_SCENARIO (simulator/scenarios/large-day.yaml, 512 nodes with attacks) from BENCH_SPAN ago (5h), its
  * IPFIX and sFlow datagrams captured with their exporter addresses, its Hubble and Squid lines kept, its
- * allocation events published, until BENCH_RATE x BENCH_SECONDS records (100,000 x 60). Then that traffic is
- * replayed at BENCH_RATE records/s, each datagram from its exporter's address, the log lines appended in step.
+ * allocation events published, until BENCH_RATE x BENCH_SECONDS flows (100,000 x 60; switches' flows become
+ * sFlow samples, 1 in N packets, so there are ~10 % fewer records and the replay is that much shorter). Then
+ * that traffic is replayed at BENCH_RATE records/s, each datagram from its exporter's address, the log lines
+ * appended in step.
  *
  * Prints records sent, received, stored, loss, flows/s stored end to end, flow-to-alert latency p50/p99 of the
- * streaming detectors, the score against the simulator's ground truth, and the peak RSS of each process.
+ * streaming detectors, the score against the simulator's ground truth, the peak RSS of each process and its
+ * CPU while sending.
  */
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -31,7 +34,7 @@ const SCENARIO = process.env.BENCH_SCENARIO ?? path.join(ROOT, 'simulator/scenar
 const RATE = Number(process.env.BENCH_RATE ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const SPAN = parseDuration(process.env.BENCH_SPAN ?? '5h')!;
-/** The render's pace: its capture socket is read by the same event loop, so not faster than it drains. */
+/** The render's pace, flows/s: below what the simulator makes alone, so the capture threads keep up (checked). */
 const RENDER_RATE = Number(process.env.BENCH_RENDER_RATE ?? 30_000);
 /**
  * How long a simulated exporter fills a datagram, in simulated time. Replayed at ~240x (4 simulated hours in a

@@ -59,8 +59,8 @@ export class WireCodec<T> {
   }
 
   /**
-   * Decodes a message into plain records, not validated: the caller validates each one so that one bad record
-   * is dead-lettered alone. Throws WireError when the message itself is bad.
+   * Decodes a message into plain records, not validated: the caller checks each one (the writer as it encodes the
+   * row, or with the schema) so that one bad record is dead-lettered alone. Throws WireError when the message itself is bad.
    */
   decode(buf: Buffer): Record<string, unknown>[] {
     if (buf.length < 2) throw new WireError(`message of ${buf.length} bytes is shorter than the header`);

@@ -14,7 +14,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { insertRowBinary, type Store } from '../core/clickhouse';
 import { type Column, columnsOf } from '../core/columns';
-import { type RowBinaryEncoder, rowBinaryEncoder } from '../core/row-binary';
+import { type RowBinaryBatch, type RowBinaryEncoder, RowBinaryError, rowBinaryEncoder } from '../core/row-binary';
 import { WireError } from '../core/codec';
 import { zodDetail } from '../core/error-text';
 import type { DeadLetter } from '../core/dead-letter';
@@ -33,11 +33,15 @@ interface Intent {
   last: number;
 }
 
+/** One insert range: its rows encoded as they come for embedded chDB (RowBinary), else kept for JSONEachRow. */
 interface Pending {
   first: number;
   last: number;
+  binary?: RowBinaryBatch;
   rows: Record<string, unknown>[];
 }
+
+const rowCount = (p: Pending): number => p.binary?.rows ?? p.rows.length;
 
 export interface WriterDeps {
   kafka: KafkaContext;
@@ -160,9 +164,9 @@ export class Writer implements Stage {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return; // uncommitted: the next owner gets these messages again
       const offset = Number(message.offset);
-      cur ??= { first: offset, last: offset, rows: [] };
+      cur ??= this.pending(stream, offset);
       cur.last = offset;
-      await this.decodeInto(stream, cur.rows, message, topic, partition);
+      await this.decodeInto(stream, cur, message, topic, partition);
       const target = replay[0];
       if (target) {
         if (offset >= target.last) {
@@ -170,7 +174,7 @@ export class Writer implements Stage {
           await flushAt(cur);
           cur = undefined;
         }
-      } else if (cur.rows.length >= this.cfg.batchRows) {
+      } else if (rowCount(cur) >= this.cfg.batchRows) {
         await flushAt(cur);
         cur = undefined;
       }
@@ -190,7 +194,12 @@ export class Writer implements Stage {
     return this.consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }]);
   }
 
-  private async decodeInto(stream: StoredStream, rows: Record<string, unknown>[], message: KafkaMessage, topic: string, partition: number): Promise<void> {
+  private pending(stream: StoredStream, first: number): Pending {
+    const binary = this.store.embedded ? this.rowBinary.get(stream.name) : undefined;
+    return { first, last: first, rows: [], ...(binary ? { binary: binary.encoder.batch() } : {}) };
+  }
+
+  private async decodeInto(stream: StoredStream, p: Pending, message: KafkaMessage, topic: string, partition: number): Promise<void> {
     const origin = `${topic}/${partition}/${message.offset}`;
     if (!message.value) {
       await this.reject('empty-message', 'message has no value', Buffer.alloc(0), origin);
@@ -206,12 +215,27 @@ export class Writer implements Stage {
     }
     recordsIn.inc({ stage: STAGE, source: 'kafka' }, records.length);
     for (let i = 0; i < records.length; i++) {
-      const parsed = stream.codec.schema.safeParse(records[i]);
-      if (parsed.success) rows.push(parsed.data as Record<string, unknown>);
-      else {
-        const detail = zodDetail(parsed.error, '');
-        await this.reject(`invalid-${stream.name === 'flows' ? 'flow' : 'record'}`, detail, Buffer.from(JSON.stringify(records[i])), `${origin}#${i}`);
+      const record = records[i]!;
+      let detail: string;
+      if (p.binary) {
+        // Validated where the records were made: here only what the bytes need, checked as they are encoded.
+        try {
+          p.binary.add(record);
+          continue;
+        } catch (e) {
+          if (!(e instanceof RowBinaryError)) throw e;
+          const parsed = stream.codec.schema.safeParse(record);
+          detail = parsed.success ? e.message : zodDetail(parsed.error, '');
+        }
+      } else {
+        const parsed = stream.codec.schema.safeParse(record);
+        if (parsed.success) {
+          p.rows.push(parsed.data as Record<string, unknown>);
+          continue;
+        }
+        detail = zodDetail(parsed.error, '');
       }
+      await this.reject(`invalid-${stream.name === 'flows' ? 'flow' : 'record'}`, detail, Buffer.from(JSON.stringify(record)), `${origin}#${i}`);
     }
   }
 
@@ -228,7 +252,8 @@ export class Writer implements Stage {
       values: [{ group_id: this.cfg.groupId, topic, partition, first_offset: p.first, last_offset: p.last }],
       format: 'JSONEachRow',
     });
-    if (p.rows.length === 0) return;
+    const count = rowCount(p);
+    if (count === 0) return;
     const end = insertDuration.startTimer({ table: stream.table });
     const settings: ClickHouseSettings = {
       insert_deduplicate: 1,
@@ -236,13 +261,12 @@ export class Writer implements Stage {
       deduplicate_blocks_in_dependent_materialized_views: 1,
       max_insert_block_size: '1048576',
     };
-    const binary = this.rowBinary.get(stream.name);
     // Embedded chDB takes binary rows (no JSON for it to parse again); a server takes JSON over HTTP.
-    if (this.store.embedded && binary) await insertRowBinary(this.store, stream.table, binary.columns, binary.encoder.encode(p.rows), settings);
+    if (p.binary) await insertRowBinary(this.store, stream.table, this.rowBinary.get(stream.name)!.columns, p.binary.bytes(), settings);
     else await client.insert({ table: tbl(stream.table), values: p.rows, format: 'JSONEachRow', clickhouse_settings: settings });
     end();
     failpoint('writer-after-insert'); // inserted, offsets not committed: the worst moment for duplicates
-    insertRows.inc({ table: stream.table }, p.rows.length);
-    recordsOut.inc({ stage: STAGE }, p.rows.length);
+    insertRows.inc({ table: stream.table }, count);
+    recordsOut.inc({ stage: STAGE }, count);
   }
 }

@@ -151,7 +151,7 @@ describe('eastwatch with Prometheus and Alertmanager', () => {
         { kind: 'policy-denied', at: '40s', duration: '30s', job: 'ai-training/llm-pretrain', address: '198.51.100.9', attempts: 6 },
       ],
     }));
-    const simulated = cli({ ...t, env: { ...t.env, ...ports } }, ['simulate', '--scenario', scenario, '--speed', '10'], 300_000);
+    const simulated = cli({ ...t, env: { ...t.env, ...ports } }, ['simulate', '--scenario', scenario, '--speed', '10', '--truth-out', path.join(t.home, 'truth.jsonl')], 300_000);
 
     const firing = () => getJson(`http://127.0.0.1:${promPort}/api/v1/alerts`).then((r) => (r?.data?.alerts ?? []) as { labels: Record<string, string>; state: string }[]);
     const fired = await waitFor(async () => {
