@@ -12,7 +12,8 @@ import ipaddr from 'ipaddr.js';
 import type { Column } from './columns';
 
 class Out {
-  buf = Buffer.allocUnsafe(1 << 20);
+  // Small to start: an insert range of a few alerts or allocations takes one; a flows batch grows it by doubling.
+  buf = Buffer.allocUnsafe(1 << 16);
   pos = 0;
 
   room(n: number): void {

@@ -44,7 +44,9 @@ export class EgressSpike implements WindowedDetector {
 
   async evaluate(store: Store, inv: Inventory, now: number): Promise<Finding[]> {
     const from = now - this.o.lookbackMs;
-    const rows = (await egressBySource(store, inv, from, now)).filter(unapproved(inv));
+    // Buckets that started before now: in a catch-up pass at a 5-minute boundary the bucket starting there
+    // already holds later traffic, which a finding timed at now would precede.
+    const rows = (await egressBySource(store, inv, from, now - 1000)).filter(unapproved(inv));
     if (rows.length === 0) return [];
     const seen = await this.seenBefore(store, rows, from);
     const known = (r: EgressRow) => seen.has(`${r.src_zone}\0${r.destination}`);

@@ -22,6 +22,7 @@ const MiB = 2 ** 20;
 // Recent times: the flows table's TTL would drop rows received long ago on insert.
 const NOW = Math.floor(Date.now() / HOUR) * HOUR - 17 * MIN;
 const received = { time_received: Date.now() };
+const LATE = NOW + 4 * MIN;
 
 const flow: typeof fixtureFlow = (src, dst, port, t, o = {}) => fixtureFlow(src, dst, port, t, { ...received, ...o });
 
@@ -57,6 +58,8 @@ describe('windowed detectors on the rollups', () => {
       flow(VAULT01, front(5), 443, NOW - MIN, { src_zone: 'weights', bytes: 5e8 }),
       flow('10.50.0.12', DNS01, 53, NOW - 3 * MIN, { protocol: UDP, src_zone: 'weights' }),
       flow('10.50.0.12', front(6), 443, NOW - MIN, { src_zone: 'weights', bytes: 5e8 }),
+      // After NOW, in the next bucket: 20 MiB to a host never seen, 4 minutes past NOW (for the catch-up case).
+      viaProxy(31, 'late.example.net', LATE, 20 * MiB),
     ];
     await store.client.insert({ table: store.tbl('flows'), values: flows, format: 'JSONEachRow' });
   });
@@ -79,6 +82,15 @@ describe('windowed detectors on the rollups', () => {
     expect(out[0]!.summary).toBe('gpu030 (training) sent 20 MiB through the proxy to sync.example.net, not approved for training and never seen before');
     expect(out[2]!.details).toMatchObject({ baseline_median_bytes: (10 * MiB) / 12, samples: 3 });
     expect(out[0]!.where).toBe("src_addr = toIPv6('10.30.1.30') AND source_kind = 'proxy' AND lower(proxy_host) = 'sync.example.net'");
+  });
+
+  it('egress-spike: a pass at a 5-minute boundary leaves the bucket that starts there to a later pass (a catch-up pass sees it already filled)', async () => {
+    const boundary = Math.ceil(NOW / (5 * MIN)) * 5 * MIN;
+    const late = (out: Awaited<ReturnType<EgressSpike['evaluate']>>) => out.filter((f) => f.key.includes('late.example.net'));
+    expect(late(await spike().evaluate(store, inv, boundary))).toEqual([]);
+    const [found] = late(await spike().evaluate(store, inv, boundary + 5 * MIN));
+    expect(found).toMatchObject({ time: boundary + 5 * MIN, first: boundary, bytes: 20 * MiB });
+    expect(found!.time).toBeGreaterThanOrEqual(LATE);
   });
 
   it('egress-spike: judges nothing against a baseline it does not have yet (warm-up), and a slow trickle below the threshold', async () => {
