@@ -197,15 +197,32 @@ async function ipfixTcpListener(port: number, cfg: CollectorConfig, collector: C
   };
 }
 
+/**
+ * IPFIX over UDP and TCP on one port the kernel picks, as IANA assigns 4739 to both. TCP picks first: its
+ * numbers are the busier (every outgoing connection holds one), so a UDP pick's TCP twin is often taken; a TCP
+ * pick whose UDP twin is taken makes both pick again.
+ */
+async function ipfixOnOnePort(c: CollectorConfig, collector: Collector, log: Logger): Promise<Listener[]> {
+  for (let attempt = 1; ; attempt++) {
+    const tcp = await ipfixTcpListener(0, c, collector, log);
+    try {
+      return [await udpListener('ipfix', tcp.port, c, collector, log), tcp];
+    } catch (e) {
+      await tcp.close();
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw e;
+    }
+  }
+}
+
 export async function startListeners(c: CollectorConfig, collector: Collector, log: Logger): Promise<Listener[]> {
   const listeners: Listener[] = [];
+  const onePort = c.ipfixPort === 0 && c.enabled.includes('ipfix') && c.enabled.includes('ipfix-tcp');
   try {
     for (const name of c.enabled) {
-      if (name === 'ipfix') listeners.push(await udpListener('ipfix', c.ipfixPort, c, collector, log));
+      if (name === 'ipfix') listeners.push(...(onePort ? await ipfixOnOnePort(c, collector, log) : [await udpListener('ipfix', c.ipfixPort, c, collector, log)]));
       if (name === 'netflow9') listeners.push(await udpListener('netflow9', c.netflow9Port, c, collector, log));
       if (name === 'sflow') listeners.push(await udpListener('sflow', c.sflowPort, c, collector, log));
-      // With port 0 the TCP listener takes the UDP one's port, as IANA assigns 4739 to both.
-      if (name === 'ipfix-tcp') listeners.push(await ipfixTcpListener(c.ipfixPort || (listeners.find((l) => l.protocol === 'ipfix')?.port ?? 0), c, collector, log));
+      if (name === 'ipfix-tcp' && !onePort) listeners.push(await ipfixTcpListener(c.ipfixPort, c, collector, log));
     }
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));

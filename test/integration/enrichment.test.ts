@@ -15,7 +15,7 @@ import { waitCaughtUp } from '../../core/kafka';
 import { API_POD_LIST, KUBECTL_PODS, NOW, SCONTROL_V0039, SINGLE_POD_IPV6, SLURMRESTD_V0040, SQUEUE_V0041 } from '../allocation-fixtures';
 import { tcpFlowLine } from '../hubble-fixtures';
 import { NCCL_LOG } from '../nccl-fixtures';
-import { cli, killChildren, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
+import { cli, killChildren, metricValue, query, spawnCli, testEnv, TestEnv, testKafka, waitFor } from '../helpers';
 import { ROOT } from '../setup/broker';
 
 const T = (hhmm: string) => Date.parse(`2025-11-24T${hhmm}:00Z`);
@@ -66,7 +66,7 @@ describe('allocations and enrichment', () => {
     const podRow = kube.events.flatMap((e) => allocationRows(AllocationEventSchema.parse(e), 0)).find((r) => r.pod_ip && !r.end)!;
 
     const app = spawnCli(t, ['start', '--roles', 'collectors,writer,http']);
-    await app.httpPort();
+    const http = await app.httpPort();
     await waitFor(() => (/"msg":"following log"/.test(app.output()) ? true : undefined), 30_000, () => app.output());
     await new Promise((r) => setTimeout(r, 600));
 
@@ -91,6 +91,9 @@ describe('allocations and enrichment', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     await waitFor(() => (/"msg":"inventory reloaded"/.test(app.output()) ? true : undefined), 30_000, () => app.output().slice(-2000));
+    // Every line read and its flow acknowledged by Kafka, before the writer's progress on the topic means anything.
+    const produced = () => metricValue(http, 'eastwatch_records_out_total{stage="collector"}');
+    await waitFor(async () => ((await produced()) >= 5 + STREAM * 50 ? true : undefined), 60_000, () => app.output().slice(-2000));
     await waitCaughtUp(kafka, `${t.prefix}.flows`, t.group, 60_000);
     await waitCaughtUp(kafka, `${t.prefix}.allocations`, t.group, 60_000);
     app.proc.kill('SIGTERM');

@@ -169,3 +169,31 @@ describe('flow listeners with a busy main thread', () => {
     expect(await value('eastwatch_collector_receive_drops_total', { protocol: 'ipfix', where: 'kernel' })).toBe(0);
   });
 });
+
+describe('IPFIX over UDP and TCP on the port the kernel picks', () => {
+  it('share one port even while outgoing connections hold a fifth of the ephemeral TCP ports', async () => {
+    // Connections to a local server: each client end holds an ephemeral TCP port, as Kafka and ClickHouse
+    // clients do in a running eastwatch. A UDP pick whose TCP twin is one of them cannot serve IPFIX/TCP.
+    const server = net.createServer((s) => clients.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port: serverPort } = server.address() as net.AddressInfo;
+    for (let i = 0; i < 6000; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, () => new Promise<void>((resolve, reject) => {
+        const c = net.connect(serverPort, '127.0.0.1', () => resolve());
+        c.once('error', reject);
+        clients.push(c);
+      })));
+    }
+    try {
+      for (let i = 0; i < 30; i++) {
+        const { port } = await start({ enabled: ['ipfix', 'ipfix-tcp'] });
+        expect(port('ipfix-tcp')).toBe(port('ipfix'));
+        await running!.stop();
+        running = undefined;
+      }
+    } finally {
+      for (const c of clients.splice(0)) c.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
+});
