@@ -98,17 +98,16 @@ const uuid: Write = (o, v) => {
 /** IPv6 in network order; IPv4 as ::ffff:a.b.c.d, as ClickHouse stores it from text. */
 const ipv6: Write = (o, v) => {
   if (typeof v !== 'string') return refuse('an IP address', v);
-  const s = v;
   o.room(16);
   const at = o.pos;
-  if (net.isIPv4(s)) {
+  if (net.isIPv4(v)) {
     o.buf.fill(0, at, at + 10);
     o.buf[at + 10] = 0xff;
     o.buf[at + 11] = 0xff;
     let octet = 0;
     let i = at + 12;
-    for (let k = 0; k < s.length; k++) {
-      const c = s.charCodeAt(k);
+    for (let k = 0; k < v.length; k++) {
+      const c = v.charCodeAt(k);
       if (c === 46) {
         o.buf[i++] = octet;
         octet = 0;
@@ -116,7 +115,7 @@ const ipv6: Write = (o, v) => {
     }
     o.buf[i] = octet;
   } else {
-    const bytes = ipaddr.IPv6.parse(s).toByteArray();
+    const bytes = ipaddr.IPv6.parse(v).toByteArray();
     for (let k = 0; k < 16; k++) o.buf[at + k] = bytes[k]!;
   }
   o.pos += 16;
@@ -217,9 +216,9 @@ export function rowBinaryEncoder(columns: readonly Column[]): RowBinaryEncoder {
   };
   return {
     encode(rows) {
-      const o = new Out();
-      for (const r of rows) add(o, r);
-      return o.buf.subarray(0, o.pos);
+      const b = this.batch();
+      for (const r of rows) b.add(r);
+      return b.bytes();
     },
     batch() {
       const o = new Out();

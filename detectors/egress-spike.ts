@@ -46,7 +46,7 @@ export class EgressSpike implements WindowedDetector {
     const from = now - this.o.lookbackMs;
     // Buckets that started before now: in a catch-up pass at a 5-minute boundary the bucket starting there
     // already holds later traffic, which a finding timed at now would precede.
-    const rows = (await egressBySource(store, inv, from, now - 1000)).filter(unapproved(inv));
+    const rows = (await egressBySource(store, inv, from, now)).filter(unapproved(inv));
     if (rows.length === 0) return [];
     const seen = await this.seenBefore(store, rows, from);
     const known = (r: EgressRow) => seen.has(`${r.src_zone}\0${r.destination}`);
@@ -85,7 +85,7 @@ export class EgressSpike implements WindowedDetector {
 
   private async spikes(store: Store, inv: Inventory, known: (r: EgressRow) => boolean, now: number): Promise<Finding[]> {
     const bucket = Math.floor(now / FIVE_MIN) * FIVE_MIN - FIVE_MIN;
-    const current = (await egressBySource(store, inv, bucket, bucket)).filter((r) => known(r) && unapproved(inv)(r));
+    const current = (await egressBySource(store, inv, bucket, bucket + FIVE_MIN)).filter((r) => known(r) && unapproved(inv)(r));
     if (current.length === 0) return [];
     const weeks = Math.floor(this.o.historyMs / WEEK);
     const hour = Math.floor(bucket / HOUR) * HOUR;

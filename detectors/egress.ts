@@ -24,7 +24,7 @@ export interface EgressRow {
 }
 
 /**
- * Egress per source and destination from `from` to `to` (5-minute buckets, ends included): requests through
+ * Egress per source and destination in the 5-minute buckets that start in [from, to): requests through
  * the proxy, and traffic straight to the default zone (from anything but a proxy: the proxy's own fetches
  * are its clients' requests, counted from its log).
  */
@@ -34,7 +34,7 @@ export async function egressBySource(store: Store, inv: Inventory, from: number,
         toString(sum(bytes)) AS bytes, toString(sum(flows)) AS flows,
         toString(toUnixTimestamp(min(bucket)) * 1000) AS first, toString(toUnixTimestamp(max(bucket)) * 1000 + ${FIVE_MIN}) AS last
       FROM ${store.tbl('egress_5m')}
-      WHERE bucket >= toDateTime({from:UInt32}) AND bucket <= toDateTime({to:UInt32})
+      WHERE bucket >= toDateTime({from:UInt32}) AND bucket < toDateTime({to:UInt32})
         AND (via = 'proxy' OR dst_zone = {defaultZone:String})
       GROUP BY src_zone, src_node, src_namespace, src, destination, via`,
     { from: secs(from), to: secs(to), defaultZone: inv.defaultZone },

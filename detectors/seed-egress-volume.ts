@@ -18,7 +18,7 @@ export class SeedEgressVolume implements WindowedDetector {
 
   async evaluate(store: Store, inv: Inventory, now: number): Promise<Finding[]> {
     const end = Math.floor(now / FIVE_MIN) * FIVE_MIN - FIVE_MIN; // the last complete bucket
-    const recent = await egressBySource(store, inv, end - FIVE_MIN, end);
+    const recent = await egressBySource(store, inv, end - FIVE_MIN, end + FIVE_MIN);
     if (recent.length === 0) return [];
     const history = await store.rows<{ src_zone: string; bytes: string; first: string }>(
       `SELECT src_zone, toString(sum(bytes)) AS bytes, toString(toUnixTimestamp(min(hour)) * 1000) AS first FROM ${store.tbl('egress_1h')}
